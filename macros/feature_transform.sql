@@ -1,0 +1,25 @@
+{#
+    The feature transforms of the original analysis, as SQL expressions, so that
+    fitting the parameters (feature_transform_params) and applying them
+    (detection_features, or new detections later) share one definition.
+      log_minmax  ln(x + m/10), m the smallest non-zero value of the column, then min-max
+      minmax      min-max to [0, 1]
+      none        the value as it is
+#}
+{% macro unscaled_feature_value(transform, raw_value, log_offset) -%}
+    case
+        when {{ transform }} = 'log_minmax' then ln({{ raw_value }} + {{ log_offset }})
+        else {{ raw_value }}
+    end
+{%- endmacro %}
+
+{% macro scaled_feature_value(transform, raw_value, log_offset, scale_min, scale_max) -%}
+    case
+        when {{ transform }} = 'none' then {{ raw_value }}
+        -- a constant column scales to 0, as scikit-learn's MinMaxScaler does
+        when {{ scale_max }} = {{ scale_min }} then 0.0
+        else
+            ({{ unscaled_feature_value(transform, raw_value, log_offset) }} - {{ scale_min }})
+            / ({{ scale_max }} - {{ scale_min }})
+    end
+{%- endmacro %}

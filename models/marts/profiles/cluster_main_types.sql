@@ -1,0 +1,108 @@
+-- For every run, cluster and SIMBAD main_type: how many detections, and the
+-- mean membership probability of each component (the original analysis's
+-- per-cluster tables). Detections without a SIMBAD counterpart are grouped
+-- under var unmatched_main_type.
+with
+
+assignments as (
+
+    select * from {{ ref('gmm_assignments') }}
+
+),
+
+memberships as (
+
+    select * from {{ ref('gmm_memberships') }}
+
+),
+
+matches as (
+
+    select * from {{ ref('simbad_matches') }}
+
+),
+
+object_types as (
+
+    select * from {{ ref('int_simbad_type_resolution') }}
+
+),
+
+labelled as (
+
+    select
+        assignments.run_id,
+        assignments.detection_id,
+        assignments.cluster,
+        coalesce(matches.main_type, '{{ var("unmatched_main_type") }}') as main_type,
+        object_types.otype_code,
+        coalesce(
+            object_types.otype_family,
+            case when matches.main_id is null then 'Unmatched' else 'Unknown' end
+        ) as otype_family
+    from assignments
+    left join matches on assignments.detection_id = matches.detection_id
+    left join object_types on matches.main_type = object_types.main_type
+
+),
+
+mean_probabilities as (
+
+    select
+        labelled.run_id,
+        labelled.cluster,
+        labelled.main_type,
+        memberships.component,
+        avg(memberships.probability) as mean_probability
+    from labelled
+    inner join memberships
+        on
+            labelled.run_id = memberships.run_id
+            and labelled.detection_id = memberships.detection_id
+    group by labelled.run_id, labelled.cluster, labelled.main_type, memberships.component
+
+),
+
+sizes as (
+
+    select
+        run_id,
+        cluster,
+        main_type,
+        any_value(otype_code) as otype_code,
+        any_value(otype_family) as otype_family,
+        count(*) as size
+    from labelled
+    group by run_id, cluster, main_type
+
+),
+
+final as (
+
+    select
+        sizes.run_id,
+        sizes.cluster,
+        sizes.main_type,
+        sizes.otype_code,
+        sizes.otype_family,
+        sizes.size,
+        list(
+            mean_probabilities.mean_probability order by mean_probabilities.component
+        ) as mean_probabilities
+    from sizes
+    inner join mean_probabilities
+        on
+            sizes.run_id = mean_probabilities.run_id
+            and sizes.cluster = mean_probabilities.cluster
+            and sizes.main_type = mean_probabilities.main_type
+    group by
+        sizes.run_id,
+        sizes.cluster,
+        sizes.main_type,
+        sizes.otype_code,
+        sizes.otype_family,
+        sizes.size
+
+)
+
+select * from final

@@ -1,0 +1,136 @@
+{#-
+    Every cluster of every run, feature by feature, in raw units: the 10th, 25th, 50th,
+    75th and 90th percentiles of each descriptor over the cluster's detections, beside the
+    same percentiles over the whole run (the detections the run assigned). One row per
+    (run, cluster, descriptor). Descriptors: the 35 of the allvar set (var feature_sets),
+    then the Galactic latitude b, |b| and the longitude's distance from the Galactic
+    centre (l itself wraps at 0/360, so its percentiles would mean nothing).
+    Percentiles are quantile_cont: linear interpolation between order statistics.
+-#}
+{%- set descriptors = [] %}
+{%- for feature in var('feature_sets')['allvar'] %}
+    {%- do descriptors.append(
+        {'name': feature.name, 'expression': feature.expression | default(feature.name)}
+    ) %}
+{%- endfor %}
+{%- do descriptors.append({'name': 'b', 'expression': 'b'}) %}
+{%- do descriptors.append({'name': 'abs_b', 'expression': 'abs(b)'}) %}
+{%- do descriptors.append({'name': 'abs_l', 'expression': 'least(l, 360 - l)'}) %}
+{%- set fractions = '[0.1, 0.25, 0.5, 0.75, 0.9]' %}
+
+with
+
+assignments as (
+
+    select * from {{ ref('gmm_assignments') }}
+
+),
+
+detections as (
+
+    select * from {{ ref('stg_csc__detections') }}
+
+),
+
+descriptor_values as (
+
+    {%- for descriptor in descriptors %}
+
+        select
+            detection_id,
+            {{ loop.index0 }} as descriptor_index,
+            '{{ descriptor.name }}' as descriptor,
+            ({{ descriptor.expression }})::double as value
+        from detections
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
+assigned_values as (
+
+    select
+        assignments.run_id,
+        assignments.cluster,
+        descriptor_values.descriptor_index,
+        descriptor_values.descriptor,
+        descriptor_values.value
+    from assignments
+    inner join descriptor_values
+        on assignments.detection_id = descriptor_values.detection_id
+
+),
+
+cluster_sizes as (
+
+    select
+        run_id,
+        cluster,
+        count(*) as n_detections
+    from assignments
+    group by run_id, cluster
+
+),
+
+cluster_quantiles as (
+
+    select
+        run_id,
+        cluster,
+        descriptor_index,
+        descriptor,
+        count(value) as n_values,
+        quantile_cont(value, {{ fractions }}) as quantiles
+    from assigned_values
+    group by run_id, cluster, descriptor_index, descriptor
+
+),
+
+sample_quantiles as (
+
+    select
+        run_id,
+        descriptor,
+        count(value) as n_values,
+        quantile_cont(value, {{ fractions }}) as quantiles
+    from assigned_values
+    group by run_id, descriptor
+
+),
+
+final as (
+
+    select
+        cluster_quantiles.run_id,
+        cluster_quantiles.cluster,
+        cluster_quantiles.descriptor_index,
+        cluster_quantiles.descriptor,
+        cluster_sizes.n_detections,
+        cluster_quantiles.n_values,
+        cluster_quantiles.quantiles[1] as p10,
+        cluster_quantiles.quantiles[2] as p25,
+        cluster_quantiles.quantiles[3] as median,
+        cluster_quantiles.quantiles[4] as p75,
+        cluster_quantiles.quantiles[5] as p90,
+        sample_quantiles.n_values as sample_n_values,
+        sample_quantiles.quantiles[1] as sample_p10,
+        sample_quantiles.quantiles[2] as sample_p25,
+        sample_quantiles.quantiles[3] as sample_median,
+        sample_quantiles.quantiles[4] as sample_p75,
+        sample_quantiles.quantiles[5] as sample_p90
+    from cluster_quantiles
+    inner join cluster_sizes
+        on
+            cluster_quantiles.run_id = cluster_sizes.run_id
+            and cluster_quantiles.cluster = cluster_sizes.cluster
+    inner join sample_quantiles
+        on
+            cluster_quantiles.run_id = sample_quantiles.run_id
+            and cluster_quantiles.descriptor = sample_quantiles.descriptor
+
+)
+
+select * from final

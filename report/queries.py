@@ -1,0 +1,209 @@
+"""What the HTML report reads from the warehouse.
+
+Tables that later builds add (gmm_scan, cluster_profiles, cluster_summaries) and the
+silhouette column of gmm_runs may be absent from an older warehouse: their readers
+return None, and the report says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+# The identifier and position columns that lead stg_csc__detections; every other numeric
+# column there is a descriptor (and detections carries it under the same name).
+NOT_DESCRIPTORS = {"detection_id", "name", "obsid", "region_id", "ra", "dec", "l", "b"}
+NUMERIC_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT")
+
+
+class OptionError(ValueError):
+    """An unknown run, family or descriptor; the message lists the valid ones."""
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """The run, family and descriptor of a report, spelled as the warehouse spells them."""
+
+    run_id: str
+    family: str
+    descriptor: str
+
+
+def relation_exists(connection: duckdb.DuckDBPyConnection, name: str, schema: str = "main") -> bool:
+    return bool(
+        connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
+def relation_columns(
+    connection: duckdb.DuckDBPyConnection, name: str, schema: str = "main"
+) -> dict[str, str]:
+    """Column name -> data type, in table order."""
+    rows = connection.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = ? and table_name = ? "
+        "order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    return dict(rows)
+
+
+def run_ids(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        row[0]
+        for row in connection.execute(
+            "select run_id from gmm_runs order by n_components, run_id"
+        ).fetchall()
+    ]
+
+
+def families(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every otype_family the vocabulary knows, and any other that detections holds."""
+    vocabulary = (
+        "select family from reference.simbad_object_types union "
+        if relation_exists(connection, "simbad_object_types", "reference")
+        else ""
+    )
+    rows = connection.execute(
+        f"select * from ({vocabulary}select otype_family from detections) as known(family) "
+        "where family is not null order by family"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def descriptors(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """The numeric CSC descriptors of detections, in staging's order."""
+    staged = relation_columns(connection, "stg_csc__detections", "staging")
+    in_detections = relation_columns(connection, "detections")
+    return [
+        column
+        for column, data_type in staged.items()
+        if column not in NOT_DESCRIPTORS
+        and column in in_detections
+        and data_type.startswith(NUMERIC_TYPES)
+    ]
+
+
+def _resolve(kind: str, given: str, valid: list[str]) -> str:
+    """The valid spelling of `given` (matched regardless of case), or OptionError."""
+    by_lower = {value.lower(): value for value in valid}
+    if given.lower() in by_lower:
+        return by_lower[given.lower()]
+    raise OptionError(
+        f"unknown {kind} {given!r}; this warehouse knows: {', '.join(valid) or '(none)'}"
+    )
+
+
+def resolve_options(
+    connection: duckdb.DuckDBPyConnection, run_id: str, family: str, descriptor: str
+) -> ReportOptions:
+    return ReportOptions(
+        run_id=_resolve("run", run_id, run_ids(connection)),
+        family=_resolve("family", family, families(connection)),
+        descriptor=_resolve("descriptor", descriptor, descriptors(connection)),
+    )
+
+
+def runs(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The run table. Its timestamps with a time zone come as text: duckdb's conversion of
+    those to pandas trips a pandas 3.1 deprecation warning, and the report does not use them."""
+    columns = ", ".join(
+        f'"{name}"::varchar as "{name}"' if data_type == "TIMESTAMP WITH TIME ZONE" else f'"{name}"'
+        for name, data_type in relation_columns(connection, "gmm_runs").items()
+    )
+    return connection.execute(
+        f"select {columns} from gmm_runs order by feature_set, n_components, run_id"
+    ).df()
+
+
+def run_row(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.Series:
+    all_runs = runs(connection)
+    return all_runs[all_runs["run_id"] == run_id].iloc[0]
+
+
+def run_detections(connection: duckdb.DuckDBPyConnection, options: ReportOptions) -> pd.DataFrame:
+    """The run's clustered detections: l, b, otype_family, cluster and the descriptor (value)."""
+    # The descriptor was checked against the warehouse's columns (resolve_options).
+    return connection.execute(
+        f"""
+        select
+            detections.l,
+            detections.b,
+            detections.otype_family,
+            assignments.cluster,
+            detections."{options.descriptor}"::double as value
+        from gmm_assignments as assignments
+        inner join detections on assignments.detection_id = detections.detection_id
+        where assignments.run_id = ?
+        order by detections.detection_id
+        """,
+        [options.run_id],
+    ).df()
+
+
+def unclustered_count(connection: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """Detections the run did not cluster: left out of its feature set for a null feature."""
+    return connection.execute(
+        """
+        select count(*) from detections
+        where detection_id not in (
+            select detection_id from gmm_assignments where run_id = ?
+        )
+        """,
+        [run_id],
+    ).fetchone()[0]
+
+
+def scan(connection: duckdb.DuckDBPyConnection, feature_set: str) -> pd.DataFrame | None:
+    """The k scan's fits on the feature set (None without a gmm_scan table)."""
+    if not relation_exists(connection, "gmm_scan"):
+        return None
+    return connection.execute(
+        """
+        select feature_set, k, seed, n_detections, bic, aic, silhouette
+        from gmm_scan
+        where feature_set = ?
+        order by seed, k
+        """,
+        [feature_set],
+    ).df()
+
+
+def scan_feature_sets(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        row[0] for row in connection.execute("select distinct feature_set from gmm_scan").fetchall()
+    ]
+
+
+def cluster_profiles(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame | None:
+    """Per cluster and descriptor: median, p10 and p90 in raw units, beside the whole run's
+    quartiles (None without a cluster_profiles table)."""
+    if not relation_exists(connection, "cluster_profiles"):
+        return None
+    return connection.execute(
+        """
+        select
+            cluster, descriptor_index, descriptor, n_detections, p10, median, p90,
+            sample_p10, sample_p25, sample_median, sample_p75, sample_p90
+        from cluster_profiles
+        where run_id = ?
+        order by descriptor_index, cluster
+        """,
+        [run_id],
+    ).df()
+
+
+def cluster_summaries(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame | None:
+    """Each cluster's size, counterparts, dominant family and generated description (None
+    without a cluster_summaries table)."""
+    if not relation_exists(connection, "cluster_summaries"):
+        return None
+    return connection.execute(
+        "select * from cluster_summaries where run_id = ? order by cluster", [run_id]
+    ).df()

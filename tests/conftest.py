@@ -1,0 +1,51 @@
+"""Shared fixtures: where the repository and the development data are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from support import make_build
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Real CSC + SIMBAD rows for development, beside the checkout (never copied into it).
+SHARED_REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
+SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """../shared/data/real, or skip: a user's clone has no ../shared."""
+    if not SHARED_REAL_DATA.is_dir():
+        pytest.skip(f"{SHARED_REAL_DATA} not found: the real CSC/SIMBAD sample is CI-only data")
+    return SHARED_REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def topcat_sample(real_data_dir: Path) -> Path:
+    return real_data_dir / "topcat_csc_simbad_sample.csv"
+
+
+@pytest.fixture(scope="session")
+def cscview_votable(real_data_dir: Path) -> Path:
+    return real_data_dir / "cscview_single_source.vot"
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The warehouse built on the demo: `make test` builds it first (XRAY_TEST_WAREHOUSE)."""
+    prebuilt = os.environ.get("XRAY_TEST_WAREHOUSE")
+    if prebuilt and Path(prebuilt).exists():
+        return Path(prebuilt)
+    warehouse = tmp_path_factory.mktemp("demo") / "warehouse.duckdb"
+    make_build(warehouse)
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def real_sample_warehouse(tmp_path_factory: pytest.TempPathFactory, topcat_sample: Path) -> Path:
+    """The whole warehouse built from the real TOPCAT crossmatch sample."""
+    warehouse = tmp_path_factory.mktemp("real") / "warehouse.duckdb"
+    make_build(warehouse, detections=topcat_sample)
+    return warehouse

@@ -1,0 +1,63 @@
+-- Every run assigns every detection of its feature set exactly once: per run,
+-- the assignments, the per-cluster sizes and the feature table agree.
+with
+
+runs as (
+
+    select * from {{ ref('gmm_runs') }}
+
+),
+
+feature_rows as (
+
+    select
+        feature_set,
+        count(*) as n_rows
+    from {{ ref('feature_vectors') }}
+    group by feature_set
+
+),
+
+assigned as (
+
+    select
+        run_id,
+        count(*) as n_assigned,
+        count(distinct detection_id) as n_distinct
+    from {{ ref('gmm_assignments') }}
+    group by run_id
+
+),
+
+cluster_sizes as (
+
+    select
+        run_id,
+        sum(size) as n_in_clusters
+    from {{ ref('cluster_main_types') }}
+    group by run_id
+
+),
+
+final as (
+
+    select
+        runs.run_id,
+        feature_rows.n_rows,
+        runs.n_detections,
+        assigned.n_assigned,
+        assigned.n_distinct,
+        cluster_sizes.n_in_clusters
+    from runs
+    left join feature_rows on runs.feature_set = feature_rows.feature_set
+    left join assigned on runs.run_id = assigned.run_id
+    left join cluster_sizes on runs.run_id = cluster_sizes.run_id
+    where
+        runs.n_detections is distinct from feature_rows.n_rows
+        or assigned.n_assigned is distinct from feature_rows.n_rows
+        or assigned.n_distinct is distinct from feature_rows.n_rows
+        or cluster_sizes.n_in_clusters is distinct from feature_rows.n_rows
+
+)
+
+select * from final

@@ -1,0 +1,529 @@
+"""The archive fetchers (`python -m ingest csc` / `simbad`) against recorded responses.
+
+The recordings (tests/recordings, see its README) are served over real HTTP by a local
+stand-in for the CSC TAP service and CDS X-Match; the fetchers are pointed at it through
+the XRAY_* environment variables, so our code, pyvo and astroquery all run unmodified.
+The `live` tests at the end send one tiny query to each real service.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import requests
+
+from ingest import csc, simbad
+from ingest.__main__ import main as ingest_main
+from ingest.archive_cache import RetryPolicy, is_transient
+from ingest.config import CSC_TAP_URL, XMATCH_URL, archive_settings
+from ingest.schema import CSC_DETECTIONS, DESCRIPTORS, SIMBAD_CROSSMATCH
+from tests.recordings.archive_replay import (
+    EGS_CONE,
+    NAMES,
+    RECORDINGS,
+    XMATCH_RADIUS_ARCSEC,
+    ArchiveReplayServer,
+    Fault,
+    scenario_environment,
+)
+from tests.recordings.record import record
+
+RETRY_ATTEMPTS = 3
+# Sources of the recorded cone: 28 detections of 5 sources; a sixth, synthetic source
+# in a corner of the RA/Dec box but outside the cone must be cut.
+CONE_DETECTIONS = 28
+OUTSIDE_CONE = "2CXO J141831.2+524500"
+# The source the recordings give two SIMBAD candidates (both are kept).
+TWO_CANDIDATES = "2CXO J141803.3+524127"
+XMATCH_ERROR_VOTABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<VOTABLE version="1.2" xmlns="http://www.ivoa.net/xml/VOTable/v1.2">
+<INFO ID="QUERY_STATUS" name="QUERY_STATUS" value="ERROR">Message: Catalogue must be a URL or
+ simbad or vizier:tabName</INFO>
+<RESOURCE/>
+</VOTABLE>
+"""
+
+# A result the service cut at its row limit (TAP: the status after the table).
+TAP_OVERFLOW_VOTABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">
+<RESOURCE type="results">
+<INFO name="QUERY_STATUS" value="OK"/>
+<TABLE><FIELD name="name" datatype="char" arraysize="*"/>
+<DATA><TABLEDATA><TR><TD>2CXO J141735.3+523851</TD></TR></TABLEDATA></DATA></TABLE>
+<INFO name="QUERY_STATUS" value="OVERFLOW"/>
+</RESOURCE>
+</VOTABLE>
+"""
+XMATCH_OVERFLOW_VOTABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<VOTABLE version="1.2" xmlns="http://www.ivoa.net/xml/VOTable/v1.2">
+<RESOURCE type="results">
+<INFO name="QUERY_STATUS" value="OVERFLOW"/>
+<TABLE><FIELD name="angDist" datatype="double"/>
+<DATA><TABLEDATA><TR><TD>0.1</TD></TR></TABLEDATA></DATA></TABLE>
+</RESOURCE>
+</VOTABLE>
+"""
+
+
+@pytest.fixture
+def server():
+    with ArchiveReplayServer() as running:
+        yield running
+        assert not running.unmatched, "requests without a recording (see tests/recordings)"
+
+
+@pytest.fixture
+def archive_env(server: ArchiveReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The fetchers pointed at the replay server, caching in tmp_path, with tiny delays."""
+    environment = {
+        **scenario_environment(server.tap_url, server.xmatch_url, tmp_path / "cache"),
+        "XRAY_ARCHIVE_TIMEOUT": "5",
+        "XRAY_ARCHIVE_RETRY_ATTEMPTS": str(RETRY_ATTEMPTS),
+        "XRAY_ARCHIVE_RETRY_DELAY": "0.01",
+        "XRAY_ARCHIVE_RETRY_BACKOFF": "2",
+        "XRAY_ARCHIVE_RETRY_MAX_DELAY": "0.05",
+    }
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    return tmp_path
+
+
+def ingest(*argv: str) -> int:
+    """`python -m ingest ARGV`; its exit status."""
+    return ingest_main(list(argv))
+
+
+def fetch_cone(out: Path) -> int:
+    ra, dec, radius = EGS_CONE
+    return ingest("csc", "--cone", str(ra), str(dec), str(radius), "--out", str(out))
+
+
+def cone_queries() -> list[str]:
+    return [chunk.query for chunk in csc.plan_chunks(csc.Cone(*EGS_CONE), *_plan_inputs())]
+
+
+def _plan_inputs():
+    return csc.load_query_template(), archive_settings()
+
+
+def in_strip(low: str):
+    """A fault filter: the TAP query of the declination strip starting at `low`."""
+    return lambda fields: f"m.dec >= {low} AND" in fields.get("QUERY", "")
+
+
+# The query and its chunks.
+
+
+def test_query_selects_the_contract_columns_with_the_original_selection():
+    template = csc.load_query_template()
+    select_list = template.split("FROM")[0].removeprefix("SELECT DISTINCT")
+    selected = [item.strip().split(".")[1] for item in select_list.split(",")]
+    assert sorted(selected) == sorted(CSC_DETECTIONS.columns)
+    assert set(DESCRIPTORS) <= set(selected)
+    for table in ("master_source m", "master_stack_assoc a", "stack_source s"):
+        assert f"csc21.{table}" in template
+    for condition in ("o.flux_significance_b > 5", "o.powlaw_gamma IS NOT NULL"):
+        assert condition in template
+    assert "o.bb_kt IS NOT NULL" in template
+    assert "--" not in template, "comment lines are not sent"
+
+
+def test_whole_catalogue_is_fetched_in_strips_covering_every_declination_once(monkeypatch):
+    monkeypatch.setenv("XRAY_CSC_DEC_STRIP_DEG", "2")
+    chunks = csc.plan_chunks(csc.WHOLE_SKY, *_plan_inputs())
+    conditions = [chunk.query.rsplit("AND (", 1)[1] for chunk in chunks]
+    assert len(chunks) == 90
+    assert conditions[0] == "m.dec >= -90 AND m.dec < -88)"
+    assert conditions[45] == "m.dec >= 0 AND m.dec < 2)"
+    assert conditions[-1] == "m.dec >= 88 AND m.dec <= 90)", "the pole is in the last strip"
+    assert all("m.ra" not in condition for condition in conditions)
+
+
+def test_a_cone_is_a_box_of_strips_on_the_server_and_cut_exactly_here(monkeypatch):
+    monkeypatch.setenv("XRAY_CSC_DEC_STRIP_DEG", "0.1")
+    labels = [chunk.label for chunk in csc.plan_chunks(csc.Cone(*EGS_CONE), *_plan_inputs())]
+    assert labels == ["dec 52.57..52.6", "dec 52.6..52.7", "dec 52.7..52.77"]
+    first = cone_queries()[0]
+    assert first.endswith(
+        "AND (m.dec >= 52.57 AND m.dec < 52.6 AND m.ra BETWEEN 214.3350919 AND 214.6649081)"
+    )
+    # Near RA 0 the box wraps; the service has no CIRCLE/CONTAINS, so none is sent.
+    wrapped = csc.plan_chunks(csc.Cone(0.05, -30, 0.1), *_plan_inputs())[0].query
+    assert "(m.ra >= 359.9345288 OR m.ra <= 0.1654712)" in wrapped
+    assert "CIRCLE" not in wrapped and "CONTAINS" not in wrapped
+    # Around a pole every RA is in.
+    polar = csc.plan_chunks(csc.Cone(10, 89.95, 0.1), *_plan_inputs())[-1].query
+    assert polar.endswith("AND (m.dec >= 89.9 AND m.dec <= 90)")
+
+
+def test_a_box_scope_wraps_through_ra_zero(monkeypatch):
+    monkeypatch.setenv("XRAY_CSC_DEC_STRIP_DEG", "5")
+    (chunk,) = csc.plan_chunks(csc.Box(350, 10, 1, 4), *_plan_inputs())
+    assert chunk.query.endswith("AND (m.dec >= 1 AND m.dec <= 4 AND (m.ra >= 350 OR m.ra <= 10))")
+    with pytest.raises(ValueError, match="declinations"):
+        csc.Box(0, 10, 5, -5)
+
+
+def test_names_are_sent_in_chunks_of_in_lists(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("XRAY_CSC_NAMES_PER_CHUNK", "2")
+    names_file = tmp_path / "names.txt"
+    names_file.write_text("# my sources\n2CXO J1\n\n2CXO J2\n2CXO J1\nO'Brien\n")
+    names = csc.Names.from_file(names_file)
+    assert names.names == ("2CXO J1", "2CXO J2", "O'Brien")
+    chunks = csc.plan_chunks(names, *_plan_inputs())
+    assert [chunk.label for chunk in chunks] == ["names 1-2 of 3", "names 3-3 of 3"]
+    assert chunks[0].query.endswith("AND (m.name IN ('2CXO J1', '2CXO J2'))")
+    assert chunks[1].query.endswith("AND (m.name IN ('O''Brien'))")
+
+
+# CSC over HTTP.
+
+
+def test_cone_fetch_sends_the_planned_queries_and_writes_the_contract(archive_env, server):
+    out = archive_env / "archive" / "csc_detections.parquet"
+    assert fetch_cone(out) == 0
+
+    assert [fields["QUERY"] for fields in server.queries("csc_tap")] == cone_queries()
+    for fields in server.queries("csc_tap"):
+        assert fields["REQUEST"] == "doQuery" and fields["LANG"] == "ADQL"
+        assert fields["FORMAT"] == "votable"
+    detections = pq.read_table(out)
+    assert detections.schema == CSC_DETECTIONS.arrow_schema
+    assert detections.num_rows == CONE_DETECTIONS
+    assert OUTSIDE_CONE not in detections["name"].to_pylist()
+    keys = detections.select(["name", "obsid", "region_id"]).to_pylist()
+    assert keys == sorted(keys, key=lambda key: tuple(key.values()))
+    first = detections.slice(0, 1).to_pylist()[0]
+    assert first["name"] == "2CXO J141735.3+523851" and first["obsid"] == 5849
+    assert first["region_id"] == 49
+    # Values as the VOTable prints them (Java-style doubles).
+    assert first["flux_aper_b"] == 6.7585974253712e-14
+    assert first["powlaw_gamma"] == 1.78836 and first["bb_kt"] == 0.621788
+    # Empty VOTable cells are nulls (the limits of fits the pipeline could not bound).
+    assert detections["bb_kt_lolim"].null_count > 0
+    assert detections["name"].null_count == detections["ra"].null_count == 0
+
+
+def test_names_fetch_keeps_one_row_per_detection_and_ignores_unknown_names(archive_env, server):
+    names_file = archive_env / "names.txt"
+    names_file.write_text("\n".join([*NAMES, NAMES[0]]) + "\n")
+    out = archive_env / "named.parquet"
+    assert ingest("csc", "--names", str(names_file), "--out", str(out)) == 0
+
+    queries = [fields["QUERY"] for fields in server.queries("csc_tap")]
+    assert len(queries) == 2
+    assert queries[0].endswith(f"AND (m.name IN ('{NAMES[0]}', '{NAMES[1]}'))")
+    detections = pq.read_table(out)
+    counts = {name: detections["name"].to_pylist().count(name) for name in NAMES}
+    assert counts == {NAMES[0]: 1, NAMES[1]: 1, NAMES[2]: 4, NAMES[3]: 0}
+    assert detections.schema == CSC_DETECTIONS.arrow_schema
+
+
+def test_a_second_run_reads_the_cache_and_sends_no_request(archive_env, server, capsys):
+    out = archive_env / "first.parquet"
+    assert fetch_cone(out) == 0
+    sent = len(server.requests)
+    assert fetch_cone(archive_env / "second.parquet") == 0
+
+    assert len(server.requests) == sent, "the second run sent requests"
+    assert pq.read_table(archive_env / "second.parquet").equals(pq.read_table(out))
+    assert "0 chunk(s) fetched, 3 from cache" in capsys.readouterr().out
+    cached = list((archive_env / "cache" / "csc").glob("*.parquet"))
+    assert len(cached) == 3
+
+
+def test_transient_errors_are_retried_with_backoff(archive_env, server, capsys):
+    server.faults.append(Fault("csc_tap", in_strip("52.6"), status=503, times=2))
+    assert fetch_cone(archive_env / "out.parquet") == 0
+
+    strips = [fields["QUERY"] for fields in server.queries("csc_tap")]
+    assert strips == [cone_queries()[0], *[cone_queries()[1]] * 3, cone_queries()[2]]
+    retries = [line for line in capsys.readouterr().out.splitlines() if "retrying" in line]
+    assert [re.search(r"retrying in (\S+) s", line)[1] for line in retries] == ["0.01", "0.02"]
+    assert "chunk 2/3 (dec 52.6..52.7): DALServiceError: 503" in retries[0]
+    assert pq.read_table(archive_env / "out.parquet").num_rows == CONE_DETECTIONS
+
+
+def test_a_timeout_is_retried(archive_env, server, monkeypatch):
+    monkeypatch.setenv("XRAY_ARCHIVE_TIMEOUT", "0.5")
+    server.faults.append(Fault("csc_tap", in_strip("52.7"), status=None, delay_seconds=2, times=1))
+    assert fetch_cone(archive_env / "out.parquet") == 0
+    assert len(server.queries("csc_tap")) == 4
+
+
+def test_persistent_failure_stops_naming_the_chunk_and_a_rerun_resumes(archive_env, server, capsys):
+    server.faults.append(Fault("csc_tap", in_strip("52.6"), status=503))
+    assert fetch_cone(archive_env / "out.parquet") == 1
+
+    message = capsys.readouterr().err
+    assert "chunk 2/3 (dec 52.6..52.7) still failing after 3 attempt(s)" in message
+    assert "503" in message
+    assert "1 chunk(s) before it are cached" in message
+    assert "run the same command again" in message
+    assert not (archive_env / "out.parquet").exists()
+    assert len(list((archive_env / "cache" / "csc").glob("*.parquet"))) == 1
+    assert len(server.queries("csc_tap")) == 1 + RETRY_ATTEMPTS, "stops at the failing chunk"
+
+    server.faults.clear()
+    server.requests.clear()
+    assert fetch_cone(archive_env / "out.parquet") == 0
+    assert [fields["QUERY"] for fields in server.queries("csc_tap")] == cone_queries()[1:]
+    assert pq.read_table(archive_env / "out.parquet").num_rows == CONE_DETECTIONS
+
+
+def test_a_rejected_query_is_not_retried(archive_env, server, capsys):
+    server.faults.append(
+        Fault(
+            "csc_tap",
+            in_strip("52.6"),
+            status=400,
+            body=b"ADQL syntax error: unknown function",
+            content_type="text/plain",
+        )
+    )
+    assert fetch_cone(archive_env / "out.parquet") == 1
+    message = capsys.readouterr().err
+    assert "not a transient error, so not retried" in message
+    assert "ADQL syntax error" in message
+    assert len(server.queries("csc_tap")) == 2
+
+
+def test_a_result_cut_at_the_row_limit_fails_instead_of_losing_rows(archive_env, server, capsys):
+    server.faults.append(
+        Fault(
+            "csc_tap",
+            in_strip("52.6"),
+            status=200,
+            body=TAP_OVERFLOW_VOTABLE,
+            content_type="application/x-votable+xml",
+        )
+    )
+    assert fetch_cone(archive_env / "out.parquet") == 1
+    message = capsys.readouterr().err
+    assert "chunk 2/3 (dec 52.6..52.7) failed (not a transient error" in message
+    assert "reached MAXREC=500000 rows" in message and "XRAY_CSC_DEC_STRIP_DEG" in message
+    assert len(server.queries("csc_tap")) == 2
+
+
+# SIMBAD through X-Match over HTTP.
+
+
+@pytest.fixture
+def cone_detections(archive_env, server) -> Path:
+    out = archive_env / "csc_detections.parquet"
+    assert fetch_cone(out) == 0
+    server.requests.clear()
+    return out
+
+
+def crossmatch(detections: Path, out: Path) -> int:
+    return ingest(
+        "simbad",
+        "--detections",
+        str(detections),
+        "--radius",
+        str(XMATCH_RADIUS_ARCSEC),
+        "--out",
+        str(out),
+    )
+
+
+def test_crossmatch_uploads_detections_in_chunks_and_keeps_every_candidate(
+    cone_detections, archive_env, server
+):
+    out = archive_env / "simbad_crossmatch.parquet"
+    assert crossmatch(cone_detections, out) == 0
+
+    uploads = server.queries("xmatch")
+    assert len(uploads) == 3
+    for fields in uploads:
+        assert fields["request"] == "xmatch" and fields["RESPONSEFORMAT"] == "votable"
+        assert fields["cat2"] in ("simbad", "vizier:simbad")
+        assert fields["distMaxArcsec"] == "3.0"
+        assert (fields["colRA1"], fields["colDec1"]) == ("csc_ra", "csc_dec")
+        assert fields["cat1"].splitlines()[0] == "name,obsid,region_id,csc_ra,csc_dec"
+    assert [len(f["cat1"].splitlines()) - 1 for f in uploads] == [10, 10, 8]
+    row = uploads[0]["cat1"].splitlines()[1].split(",")
+    assert row[:3] == ["2CXO J141735.3+523851", "5849", "49"]
+    assert float(row[3]) == pq.read_table(cone_detections)["ra"][0].as_py(), "full precision"
+
+    pairs = pq.read_table(out)
+    assert pairs.schema == SIMBAD_CROSSMATCH.arrow_schema
+    by_detection = pairs.group_by(["name", "obsid", "region_id"]).aggregate([("main_id", "count")])
+    assert by_detection.num_rows == CONE_DETECTIONS
+    two = [r for r in pairs.to_pylist() if r["name"] == TWO_CANDIDATES]
+    assert len(two) == 2 * 11, "both candidates of each of its 11 detections are kept"
+    nearest = two[0]
+    assert nearest["main_id"] == "AEGIS20 J141803.37+524127.9"
+    assert nearest["main_type"] == "QSO"
+    assert nearest["ang_dist_arcsec"] == 0.114914
+    assert two[1]["ang_dist_arcsec"] > nearest["ang_dist_arcsec"]
+    assert nearest["mag_r"] == 20.32 and nearest["mag_r_sdss"] == 20.45, "R and r stay apart"
+    assert nearest["sp_type"] is None, "an empty cell is a null"
+    assert pairs["ang_dist_arcsec"].null_count == 0
+
+
+def test_crossmatch_second_run_sends_nothing_and_failures_resume(
+    cone_detections, archive_env, server, capsys
+):
+    server.faults.append(
+        Fault("xmatch", lambda fields: "2CXO J141803.3+524127,9734," in fields.get("cat1", ""))
+    )
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 1
+    assert "xmatch_simbad: chunk 2/3 (detections 11-20 of 28)" in capsys.readouterr().err
+    assert len(server.queries("xmatch")) == 1 + RETRY_ATTEMPTS
+
+    server.faults.clear()
+    server.requests.clear()
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 0
+    assert len(server.queries("xmatch")) == 2, "only the chunks still missing"
+    server.requests.clear()
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 0
+    assert server.requests == [], "the table list is not fetched either"
+
+
+def test_a_failed_table_list_request_is_retried(cone_detections, archive_env, server):
+    server.faults.append(Fault("xmatch", kind="tables", status=502, times=1))
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 0
+    kinds = [request.kind for request in server.requests]
+    assert kinds == ["tables", "tables", "query", "query", "query"]
+
+
+def test_crossmatch_rejected_by_the_service_is_not_retried(
+    cone_detections, archive_env, server, capsys
+):
+    server.faults.append(
+        Fault("xmatch", status=400, body=XMATCH_ERROR_VOTABLE, content_type="text/xml")
+    )
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 1
+    message = capsys.readouterr().err
+    assert "not a transient error" in message and "Catalogue must be a URL" in message
+    assert len(server.queries("xmatch")) == 1
+
+
+def test_crossmatch_cut_at_the_row_limit_fails(cone_detections, archive_env, server, capsys):
+    server.faults.append(
+        Fault("xmatch", status=200, body=XMATCH_OVERFLOW_VOTABLE, content_type="text/xml")
+    )
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 1
+    assert "XRAY_XMATCH_ROWS_PER_CHUNK" in capsys.readouterr().err
+    assert len(server.queries("xmatch")) == 1
+
+
+def test_crossmatch_radius_is_checked(cone_detections, archive_env, capsys):
+    status = ingest(
+        "simbad",
+        "--detections",
+        str(cone_detections),
+        "--radius",
+        "200",
+        "--out",
+        str(archive_env / "pairs.parquet"),
+    )
+    assert status == 1
+    assert "radius must be in (0, 180] arcsec" in capsys.readouterr().err
+
+
+def test_the_recorder_saves_what_the_services_answer(server, tmp_path: Path):
+    """record.py, with the replay server standing in for the live services, reproduces
+    the recordings: same requests in index.json, same bytes in every response file."""
+    rerecorded = tmp_path / "recordings"
+    record(server.tap_url, server.xmatch_url, rerecorded)
+
+    index = json.loads((RECORDINGS / "index.json").read_text())
+    assert json.loads((rerecorded / "index.json").read_text()) == index
+    for name in [index["xmatch_tables"], *(e["response"] for e in index["exchanges"])]:
+        assert (rerecorded / name).read_bytes() == (RECORDINGS / name).read_bytes(), name
+
+
+# Retry policy and configuration.
+
+
+def test_backoff_grows_exponentially_up_to_the_cap():
+    policy = RetryPolicy(attempts=5, initial_delay_seconds=1, backoff_factor=2, max_delay_seconds=5)
+    assert list(policy.delays()) == [1, 2, 4, 5]
+    assert list(RetryPolicy(1, 1, 2, 5).delays()) == []
+
+
+def test_transient_errors_are_recognised_through_wrapping_exceptions():
+    def http_error(status: int) -> requests.HTTPError:
+        response = requests.Response()
+        response.status_code = status
+        return requests.HTTPError(f"{status}", response=response)
+
+    def wrapped(cause: BaseException) -> Exception:
+        try:
+            try:
+                raise cause
+            except BaseException as error:
+                raise ValueError("could not parse the error page") from error
+        except ValueError as outer:
+            return outer
+
+    assert is_transient(requests.ReadTimeout())
+    assert is_transient(requests.ConnectionError())
+    assert is_transient(http_error(503)) and is_transient(http_error(429))
+    assert is_transient(wrapped(http_error(502)))
+    assert not is_transient(http_error(400))
+    assert not is_transient(wrapped(http_error(404)))
+    assert not is_transient(ValueError("bad VOTable"))
+
+
+def test_settings_default_to_the_real_services_and_follow_the_environment(monkeypatch):
+    for variable in ("XRAY_CSC_TAP_URL", "XRAY_XMATCH_URL", "XRAY_CROSSMATCH_RADIUS_ARCSEC"):
+        monkeypatch.delenv(variable, raising=False)
+    settings = archive_settings()
+    assert (settings.csc_tap_url, settings.xmatch_url) == (CSC_TAP_URL, XMATCH_URL)
+    assert settings.crossmatch_radius_arcsec == 3.0
+    assert settings.cache_dir.name == "cache"
+
+    monkeypatch.setenv("XRAY_CSC_TAP_URL", "http://127.0.0.1:1/tap")
+    monkeypatch.setenv("XRAY_ARCHIVE_RETRY_ATTEMPTS", "7")
+    settings = archive_settings()
+    assert settings.csc_tap_url == "http://127.0.0.1:1/tap" and settings.retry_attempts == 7
+    monkeypatch.setenv("XRAY_ARCHIVE_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match=re.escape("$XRAY_ARCHIVE_TIMEOUT must be a number")):
+        archive_settings()
+
+
+# The real services (make test-live).
+
+
+@pytest.fixture
+def live_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for variable in ("XRAY_CSC_TAP_URL", "XRAY_XMATCH_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("XRAY_ARCHIVE_CACHE", str(tmp_path / "cache"))
+    return archive_settings()
+
+
+@pytest.mark.live
+def test_live_csc_tap_answers_the_query_for_one_source(live_settings):
+    detections, fetched = csc.fetch_detections(csc.Names((NAMES[0],)), live_settings)
+    assert fetched.chunks_fetched == 1
+    assert detections.schema == CSC_DETECTIONS.arrow_schema
+    # One detection in the original analysis's CSC 2.0 selection.
+    assert detections.num_rows >= 1 and set(detections["name"].to_pylist()) == {NAMES[0]}
+
+
+@pytest.mark.live
+def test_live_xmatch_finds_simbad_objects_near_a_known_quasar(live_settings):
+    # 2CXO J001954.3+155741 is the Seyfert 1 2E 62 (SIMBAD), 1.2" from the CSC position.
+    detections = pa.table(
+        {
+            "name": ["2CXO J001954.3+155741"],
+            "obsid": pa.array([1595], pa.int32()),
+            "region_id": pa.array([57], pa.int32()),
+            "ra": [4.976495803455521],
+            "dec": [15.961544994199],
+        }
+    )
+    pairs, fetched = simbad.fetch_crossmatch(detections, 3.0, live_settings)
+    assert fetched.chunks_fetched == 1
+    assert pairs.schema == SIMBAD_CROSSMATCH.arrow_schema
+    assert pairs.num_rows >= 1 and pairs["main_type"].null_count == 0

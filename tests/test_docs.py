@@ -1,0 +1,84 @@
+"""`make docs` builds dbt's documentation site, and it documents every model, seed, source
+and column, physical quantities with their units."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+from support import REPO_ROOT
+
+# Column-name patterns of physical quantities, and the units their descriptions must name.
+UNITS = {
+    r"^(ra|dec|l|b|simbad_ra|simbad_dec)$": "degrees",
+    r"^theta$": "arcmin",
+    r"^src_area_b$": "arcsec^2",
+    r"^flux_aper_b$": "erg s^-1 cm^-2",
+    r"^var_(sigma|mean|min|max)_[bhms]$": "counts s^-1",
+    r"^bb_kt(_lolim|_hilim)?$": "keV",
+    r"^gti_(start|stop|elapse)$": "s",
+    r"separation_arcsec$": "arcsec",
+}
+
+
+@pytest.fixture(scope="module")
+def documentation(demo_warehouse, tmp_path_factory):
+    docs = tmp_path_factory.mktemp("docs")
+    subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "docs",
+            f"XRAY_WAREHOUSE={demo_warehouse}",
+            f"DOCS_DIR={docs}",
+        ],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    manifest = json.loads((docs / "manifest.json").read_text())
+    catalog = json.loads((docs / "catalog.json").read_text())
+    return docs, manifest, catalog
+
+
+def documented_relations(manifest, catalog):
+    for kind in ("nodes", "sources"):
+        for unique_id, relation in catalog[kind].items():
+            node = manifest[kind][unique_id]
+            if node["resource_type"] in ("model", "seed", "source"):
+                yield unique_id, node, relation["columns"]
+
+
+def test_the_site_opens_offline(documentation):
+    docs, _, _ = documentation
+    page = (docs / "static_index.html").read_text()
+    assert '"nodes"' in page  # manifest and catalog are inlined
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", page)
+
+
+def test_every_relation_and_column_is_described(documentation):
+    _, manifest, catalog = documentation
+    undescribed = []
+    for unique_id, node, columns in documented_relations(manifest, catalog):
+        if not node["description"].strip():
+            undescribed.append(unique_id)
+        described = {name for name, column in node["columns"].items() if column["description"]}
+        undescribed += [f"{unique_id}.{name}" for name in columns if name not in described]
+    assert undescribed == []
+
+
+def test_physical_quantities_carry_their_units(documentation):
+    _, manifest, catalog = documentation
+    checked, missing = 0, []
+    for unique_id, node, _ in documented_relations(manifest, catalog):
+        for name, column in node["columns"].items():
+            for pattern, unit in UNITS.items():
+                if re.search(pattern, name):
+                    checked += 1
+                    if unit not in column["description"]:
+                        missing.append(f"{unique_id}.{name}: {unit}")
+    assert checked > 100
+    assert missing == []

@@ -1,0 +1,233 @@
+"""The HTML report (`python -m report.html`): the files it writes, the page as headless
+Chromium draws it, the notes for marts an older warehouse lacks, and bad options."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from html import escape
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+from support import REPO_ROOT
+
+from report import figures
+from report.html import main
+from report.queries import relation_exists
+from report.tables import cluster_tables
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless Chromium as root, offline: no sandbox, and no background calls to Google.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEFAULT_PNGS = {
+    "sky_gmm6_allvar.png",
+    "sky_gmm6_allvar_YSO.png",
+    "counts_gmm6_allvar_YSO.png",
+    "var_prob_s_gmm6_allvar_YSO.png",
+}
+
+
+def render(warehouse: Path, out: Path, *options: str) -> Path:
+    assert main(["--db", str(warehouse), "--out", str(out), *options]) == 0
+    return out
+
+
+def run_report(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """`python -m report.html ARGUMENTS`, as `make report` runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "report.html", *arguments],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(demo_warehouse, tmp_path_factory.mktemp("demo_report")) / "gmm6_allvar"
+
+
+@pytest.fixture(scope="module")
+def real_report(real_sample_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default report of the real sample, which holds no YSO."""
+    return render(real_sample_warehouse, tmp_path_factory.mktemp("real_report")) / "gmm6_allvar"
+
+
+@pytest.fixture(scope="module")
+def older_warehouse(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo warehouse as built before the k scan, the silhouette and the
+    cluster profiles existed."""
+    copy = tmp_path_factory.mktemp("older") / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse, copy)
+    with duckdb.connect(str(copy)) as connection:
+        for table in ("gmm_scan", "cluster_summaries", "cluster_profiles"):
+            connection.execute(f"drop table if exists {table}")
+        connection.execute("alter table gmm_runs drop column if exists silhouette")
+    return copy
+
+
+@pytest.fixture(params=["demo", "real"])
+def report_dir(request: pytest.FixtureRequest) -> Path:
+    return request.getfixturevalue(f"{request.param}_report")
+
+
+def assert_non_trivial_image(path: Path) -> None:
+    pixels = imread(path)[..., :3]
+    height, width = pixels.shape[:2]
+    assert width >= 600 and height >= 250, f"{path.name} is only {width}x{height}"
+    colours = np.unique(pixels.reshape(-1, 3), axis=0)
+    assert len(colours) >= 32, f"{path.name} has {len(colours)} colours"
+    non_white = (pixels < 0.97).any(axis=-1).mean()
+    assert non_white >= 0.01, f"{path.name} is {100 * (1 - non_white):.1f}% white"
+
+
+def test_report_writes_the_page_and_its_figures(report_dir: Path):
+    pngs = {path.name for path in report_dir.glob("*.png")}
+    assert pngs >= DEFAULT_PNGS
+    for png in sorted(pngs):
+        assert_non_trivial_image(report_dir / png)
+    page = (report_dir / "index.html").read_text(encoding="utf-8")
+    sources = re.findall(r'<img src="([^"]*)"', page)
+    assert len(sources) == len(pngs)
+    assert all(source.startswith("data:image/png;base64,") for source in sources)
+    # Self-contained: nothing to fetch, so it opens offline.
+    assert not re.search(r"<link|<script|url\(|@import|https?://", page)
+
+
+def test_page_holds_the_main_type_tables(demo_warehouse: Path, demo_report: Path):
+    page = (demo_report / "index.html").read_text(encoding="utf-8")
+    with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
+        tables = cluster_tables(connection, "gmm6_allvar", 10)
+    assert len(tables) == 6
+    for table in tables:
+        assert f"cluster {table.cluster} ({table.n_detections:,} detections)" in page
+        for main_type, _, size in table.rows:
+            assert f'<td class="text">{escape(main_type)}</td>' in page
+            assert f"<td>{size:,}</td></tr>" in page
+    assert "<th>prob_0</th>" in page and "<th>prob_5</th>" in page
+
+
+def test_an_absent_family_says_so(real_report: Path):
+    page = (real_report / "index.html").read_text(encoding="utf-8")
+    assert "No YSO detections in this warehouse" in page
+    assert {path.name for path in real_report.glob("*.png")} >= DEFAULT_PNGS
+
+
+def test_marts_of_newer_builds_are_shown(demo_warehouse: Path, demo_report: Path):
+    with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
+        if not relation_exists(connection, "cluster_summaries"):
+            pytest.skip("this demo warehouse predates gmm_scan and the cluster profiles")
+    page = (demo_report / "index.html").read_text(encoding="utf-8")
+    assert (demo_report / "scan_allvar.png").exists()
+    assert "not in this warehouse" not in page
+    assert "<th>silhouette</th>" in page
+    assert "Descriptors per cluster" in page and "var_prob_s (probability)" in page
+
+
+def test_an_older_warehouse_gets_notes_instead_of_sections(older_warehouse: Path, tmp_path: Path):
+    report_dir = render(older_warehouse, tmp_path) / "gmm6_allvar"
+    page = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert "The k scan (gmm_scan) is not in this warehouse" in page
+    assert "Not in this warehouse&#x27;s gmm_runs: silhouette" in page
+    assert "The cluster profiles (cluster_profiles) are not in this warehouse" in page
+    assert "The cluster summaries (cluster_summaries) are not in this warehouse" in page
+    assert {path.name for path in report_dir.glob("*.png")} == DEFAULT_PNGS
+
+
+def test_page_renders_in_headless_chromium(report_dir: Path, tmp_path: Path):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    screenshot = tmp_path / "page.png"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 900},
+            timeout=120_000,
+        )
+        try:
+            page = browser.new_page()
+            page.goto((report_dir / "index.html").as_uri(), wait_until="load")
+            image_widths = page.evaluate(
+                "Array.from(document.images).map(image => image.complete ? image.naturalWidth : 0)"
+            )
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert len(image_widths) == len(list(report_dir.glob("*.png")))
+    assert all(width > 0 for width in image_widths), image_widths
+    pixels = imread(screenshot)[..., :3]
+    assert pixels.shape[0] > 3000, "the page is shorter than its figures"
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 500
+    assert (pixels < 0.97).any(axis=-1).mean() > 0.05
+
+
+def test_options_choose_run_family_and_descriptor(demo_warehouse: Path, tmp_path: Path):
+    result = run_report(
+        *("--db", str(demo_warehouse), "--out", str(tmp_path)),
+        *("--run", "gmm8_allvar", "--family", "agn", "--descriptor", "hard_hs"),
+    )
+    assert result.returncode == 0, result.stderr
+    pngs = {path.name for path in (tmp_path / "gmm8_allvar").glob("*.png")}
+    assert pngs >= {
+        "sky_gmm8_allvar.png",
+        "sky_gmm8_allvar_AGN.png",
+        "counts_gmm8_allvar_AGN.png",
+        "hard_hs_gmm8_allvar_AGN.png",
+    }
+    assert "report gmm8_allvar: 100%" in result.stderr  # the progress bar
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "valid"),
+    [
+        ("--run", "gmm7_allvar", "gmm6_allvar"),
+        ("--family", "Stars", "YSO"),
+        ("--descriptor", "name", "var_prob_s"),
+    ],
+)
+def test_bad_options_exit_2_listing_the_valid_ones(
+    demo_warehouse: Path, tmp_path: Path, option: str, value: str, valid: str
+):
+    result = run_report("--db", str(demo_warehouse), "--out", str(tmp_path), option, value)
+    assert result.returncode == 2
+    assert f"unknown {option[2:]} {value!r}" in result.stderr and valid in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_missing_warehouse_exits_2(tmp_path: Path):
+    result = run_report("--db", str(tmp_path / "none.duckdb"))
+    assert result.returncode == 2 and "make build" in result.stderr
+
+
+@pytest.mark.parametrize(("longitude", "side"), [(90.0, -1), (270.0, 1)])
+def test_sky_maps_draw_longitude_increasing_to_the_left(longitude: float, side: int):
+    sky = pd.DataFrame({"l": [longitude], "b": [0.0], "cluster": [0]})
+    figure = figures.sky_map_by_cluster(sky, 1, "run")
+    figure.draw_without_rendering()
+    for axes in figure.axes:  # the whole sky and the plane strip
+        x = axes.transData.transform(axes.collections[0].get_offsets())[0, 0]
+        centre = (axes.bbox.x0 + axes.bbox.x1) / 2
+        assert np.sign(x - centre) == side, f"{axes.get_title()}: l = {longitude} at x = {x}"
+
+
+def test_cluster_colours_stay_the_same_from_run_to_run():
+    assert figures.cluster_colours(20)[:6] == figures.cluster_colours(6)
+    assert len(set(figures.cluster_colours(20))) == 20

@@ -1,0 +1,222 @@
+"""The whole warehouse built from the real TOPCAT sample (`make build DETECTIONS=...`):
+runs, memberships and the per-cluster tables equal a direct scikit-learn / pandas
+computation of the original analysis on the same inputs."""
+
+from __future__ import annotations
+
+import subprocess
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.base import clone
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+from support import BIN, REPO_ROOT
+from threadpoolctl import threadpool_limits
+
+from python_udfs.mixture import sample_rows
+
+CONFIG = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
+RUNS = {run["run_id"]: run for run in CONFIG["gmm_runs"]}
+
+
+@pytest.fixture(scope="module")
+def warehouse(real_sample_warehouse):
+    with duckdb.connect(str(real_sample_warehouse), read_only=True) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="module")
+def direct_fits(warehouse):
+    """Each configured run fitted directly with scikit-learn on the stored feature matrix
+    (with one BLAS thread, as the warehouse fits)."""
+    fits = {}
+    for run_id, run in RUNS.items():
+        rows = warehouse.execute(
+            "select detection_id, features from feature_vectors "
+            "where feature_set = ? order by detection_id",
+            [run["feature_set"]],
+        ).fetchall()
+        matrix = np.array([features for _, features in rows])
+        with threadpool_limits(limits=1):
+            estimator = GaussianMixture(
+                n_components=run["n_components"],
+                covariance_type=run["covariance_type"],
+                random_state=run["random_state"],
+            ).fit(matrix)
+        fits[run_id] = ([detection_id for detection_id, _ in rows], matrix, estimator)
+    return fits
+
+
+def test_run_table_holds_the_configured_runs(warehouse, direct_fits):
+    runs = warehouse.execute(
+        "select * exclude (fitted_at) from gmm_runs order by n_components"
+    ).df()
+    assert list(runs["run_id"]) == ["gmm6_allvar", "gmm8_allvar", "gmm10_allvar", "gmm20_allvar"]
+    for run in runs.itertuples():
+        _, matrix, estimator = direct_fits[run.run_id]
+        assert run.n_detections == len(matrix)
+        assert run.n_iter == estimator.n_iter_
+        assert run.converged == estimator.converged_
+        assert run.bic == pytest.approx(estimator.bic(matrix), rel=1e-12)
+        assert run.aic == pytest.approx(estimator.aic(matrix), rel=1e-12)
+        assert run.random_state == RUNS[run.run_id]["random_state"]
+
+
+def test_stored_parameters_equal_the_direct_fit(warehouse, direct_fits):
+    for run_id, (_, _, estimator) in direct_fits.items():
+        components = warehouse.execute(
+            "select weight, mean, covariance from gmm_components "
+            "where run_id = ? order by component",
+            [run_id],
+        ).fetchall()
+        np.testing.assert_array_equal([c[0] for c in components], estimator.weights_)
+        np.testing.assert_array_equal([c[1] for c in components], estimator.means_)
+        np.testing.assert_array_equal([c[2] for c in components], estimator.covariances_)
+
+
+def test_memberships_and_clusters_equal_predict_proba(warehouse, direct_fits):
+    for run_id, (detection_ids, matrix, estimator) in direct_fits.items():
+        memberships = warehouse.execute(
+            "select detection_id, component, probability from gmm_memberships where run_id = ?",
+            [run_id],
+        ).df()
+        stored = memberships.pivot(index="detection_id", columns="component", values="probability")
+        np.testing.assert_allclose(
+            stored.loc[detection_ids].to_numpy(), estimator.predict_proba(matrix), atol=1e-10
+        )
+        clusters = dict(
+            warehouse.execute(
+                "select detection_id, cluster from gmm_assignments where run_id = ?", [run_id]
+            ).fetchall()
+        )
+        assert [clusters[d] for d in detection_ids] == estimator.predict(matrix).tolist()
+
+
+def test_cluster_main_types_equal_the_original_groupby(warehouse, direct_fits, topcat_sample):
+    """The original notebook: groupby (cluster, main_type) of TOPCAT's main_type ('NaN' when
+    unmatched), size and mean probability of every component."""
+    sample = pd.read_csv(topcat_sample)
+    sample["detection_id"] = (
+        sample["name_1"] + "|" + sample["obsid"].astype(str) + "|" + sample["region_id"].astype(str)
+    )
+    main_types = sample.set_index("detection_id")["main_type"].fillna("NaN")
+    for run_id, (detection_ids, matrix, estimator) in direct_fits.items():
+        probabilities = pd.DataFrame(estimator.predict_proba(matrix), index=detection_ids)
+        probabilities["cluster"] = estimator.predict(matrix)
+        probabilities["main_type"] = main_types.loc[detection_ids].to_numpy()
+        grouped = probabilities.groupby(["cluster", "main_type"])
+        expected = grouped.mean().assign(size=grouped.size())
+
+        stored = (
+            warehouse.execute(
+                "select cluster, main_type, size, mean_probabilities from cluster_main_types "
+                "where run_id = ?",
+                [run_id],
+            )
+            .df()
+            .set_index(["cluster", "main_type"])
+            .sort_index()
+        )
+        assert list(stored.index) == list(expected.index)
+        assert stored["size"].tolist() == expected["size"].tolist()
+        n_components = RUNS[run_id]["n_components"]
+        np.testing.assert_allclose(
+            np.vstack(stored["mean_probabilities"]), expected[list(range(n_components))], atol=1e-10
+        )
+
+
+def test_make_tables_prints_six_cluster_tables(real_sample_warehouse):
+    printed = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "tables",
+            "RUN=gmm6_allvar",
+            f"XRAY_WAREHOUSE={real_sample_warehouse}",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    headings = [line for line in printed.splitlines() if line.startswith("### gmm6_allvar")]
+    assert len(headings) == 6
+    header = "| main_type | " + " | ".join(f"prob_{k}" for k in range(6)) + " | size |"
+    assert printed.count(header) == 6
+    for table in printed.split("### ")[1:]:
+        rows = [
+            line for line in table.splitlines() if line.startswith("| ") and "main_type" not in line
+        ]
+        assert 1 <= len(rows) <= 10
+        sizes = [int(row.rstrip(" |").rsplit("|", 1)[1]) for row in rows]
+        assert sizes == sorted(sizes, reverse=True)
+
+
+def test_make_tables_names_the_runs_when_the_run_is_unknown(real_sample_warehouse):
+    result = subprocess.run(
+        [
+            str(BIN / "python"),
+            "-m",
+            "report.tables",
+            "--run",
+            "gmm7_nothing",
+            "--db",
+            str(real_sample_warehouse),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "gmm7_nothing" in result.stderr and "gmm6_allvar" in result.stderr
+
+
+def test_detections_mart_has_one_row_per_detection(warehouse):
+    n_rows, n_distinct, n_matched, n_clustered = warehouse.execute(
+        "select count(*), count(distinct detection_id), count(main_id), count(cluster) "
+        "from detections"
+    ).fetchone()
+    assert n_rows == n_distinct == 1615
+    assert n_matched == 1615 - 98
+    assert (
+        n_clustered
+        == warehouse.execute(
+            "select n_detections from gmm_runs where run_id = 'gmm6_allvar'"
+        ).fetchone()[0]
+    )
+
+
+def test_silhouette_and_stability_equal_direct_computations(warehouse, direct_fits):
+    comparison = CONFIG["gmm_comparison"]
+    for run_id, (_, matrix, estimator) in direct_fits.items():
+        labels = estimator.predict(matrix)
+        sample = sample_rows(
+            len(matrix),
+            comparison["silhouette_max_detections"],
+            comparison["silhouette_sample_seed"],
+        )
+        silhouette, seeds, ari_mean = warehouse.execute(
+            "select silhouette, stability_seeds, stability_ari_mean from gmm_runs where run_id = ?",
+            [run_id],
+        ).fetchone()
+        assert silhouette == pytest.approx(silhouette_score(matrix[sample], labels[sample]))
+        assert seeds == comparison["stability_seeds"]
+        aris = []
+        for seed in seeds:
+            with threadpool_limits(limits=1):
+                refit = clone(estimator).set_params(random_state=seed).fit(matrix)
+            aris.append(adjusted_rand_score(labels, refit.predict(matrix)))
+        assert ari_mean == pytest.approx(np.mean(aris))
+
+
+def test_the_reference_run_is_aligned_to_itself(warehouse):
+    reference = CONFIG["gmm_comparison"]["reference_run"]
+    pairs = warehouse.execute(
+        "select component, aligned_cluster from gmm_component_alignment where run_id = ?",
+        [reference],
+    ).fetchall()
+    assert pairs and all(component == aligned for component, aligned in pairs)
