@@ -3,6 +3,8 @@ numpy / scikit-learn / astropy computations on the real CSC sample."""
 
 from __future__ import annotations
 
+import shutil
+
 import astropy.units as u
 import duckdb
 import numpy as np
@@ -11,7 +13,7 @@ import pytest
 import yaml
 from astropy.coordinates import SkyCoord
 from sklearn.preprocessing import MinMaxScaler
-from support import REPO_ROOT
+from support import REPO_ROOT, run_dbt
 
 FEATURE_SETS = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]["feature_sets"]
 
@@ -147,3 +149,13 @@ def assert_same_galactic(l_deg, b_deg, galactic, skip_poles_of_longitude=False):
     longitude_defined = np.abs(galactic.b.deg) < 89.999 if skip_poles_of_longitude else True
     wrapped = (l_deg - galactic.l.deg + 180) % 360 - 180
     assert np.all(np.abs(wrapped[longitude_defined]) < 1e-6)
+
+
+def test_the_build_log_counts_the_excluded_detections(sample, real_sample_warehouse, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(real_sample_warehouse, warehouse)
+    output = run_dbt(["run", "--select", "feature_exclusions"], warehouse, tmp_path).stdout
+    for feature_set, features in FEATURE_SETS.items():
+        expected, _ = reference_features(sample, features)
+        n_excluded = len(sample) - len(expected)
+        assert f"feature set {feature_set}: {n_excluded} detections left out" in output

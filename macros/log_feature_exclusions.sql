@@ -1,0 +1,28 @@
+{#
+    At the end of a run, say in the build log how many detections each feature
+    set left out (a null or non-finite feature); feature_exclusions lists them.
+#}
+{% macro log_feature_exclusions() %}
+    {%- if execute %}
+        {%- set exclusions = adapter.get_relation(
+            database=target.database, schema=target.schema, identifier='feature_exclusions'
+        ) %}
+        {%- if exclusions %}
+            {%- set counts = run_query(
+                "select feature_set, count(*) from " ~ exclusions.include(database=false)
+                ~ " group by feature_set order by feature_set"
+            ) %}
+            {%- set excluded = {} %}
+            {%- for feature_set, n_excluded in counts.rows %}
+                {%- do excluded.update({feature_set: n_excluded}) %}
+            {%- endfor %}
+            {%- for feature_set in var('feature_sets') %}
+                {{- log(
+                    "feature set " ~ feature_set ~ ": " ~ excluded.get(feature_set, 0)
+                    ~ " detections left out (a null or non-finite feature; see feature_exclusions)",
+                    info=true
+                ) }}
+            {%- endfor %}
+        {%- endif %}
+    {%- endif %}
+{% endmacro %}
