@@ -20,25 +20,25 @@ export XRAY_WAREHOUSE ?= $(CURDIR)/warehouse.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
-# sklearn, numpy and duckdb each start a thread pool; 2 cores are all we have.
-export OMP_NUM_THREADS ?= 2
 
 DEMO_DIR ?= build/demo
 ARCHIVE_DIR := build/archive
 DOCS_DIR ?= $(CURDIR)/build/docs
-RUN ?= gmm6_allvar
-SCRATCH = $(XRAY_WAREHOUSE).building
+TEST_WAREHOUSE := $(CURDIR)/build/test/warehouse.duckdb
+# The test warehouses' dbt vars: small k scan and stability settings (tests/support.py).
+TEST_VARS := $(CURDIR)/tests/dbt_test_vars.yml
 
-INGEST_ARGS = $(if $(INPUTS),--inputs $(INPUTS)) \
-	$(if $(DETECTIONS),--detections $(DETECTIONS)) \
-	$(if $(SIMBAD),--simbad $(SIMBAD)) \
-	$(if $(CROSSMATCH),--crossmatch $(CROSSMATCH))
+# Every input of a target reaches its program through the environment, quoted there
+# ("$$DETECTIONS"), never pasted into the command line: a path with a space or a quote,
+# or a value holding `;`, stays one plain argument.
+export DETECTIONS SIMBAD CROSSMATCH INPUTS DEMO_DIR VARS_FILE NOWAIT RUN FAMILY DESCRIPTOR \
+	CONE BOX NAMES ALL RADIUS BENCH_ARGS DOCS_DIR
 
-.PHONY: help install lock demo build ingest test test-dbt test-python test-live lint format \
-	shell tables report docs bench clean
+.PHONY: help install lock demo build install-build ingest test test-dbt test-python test-live \
+	lint format shell tables report docs bench clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(INSTALLED): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -55,41 +55,43 @@ lock: $(INSTALLED) ## Re-resolve requirements.in into requirements.lock
 		--custom-compile-command "make lock" -o requirements.lock
 
 demo: $(INSTALLED) ## Generate the synthetic demo data into build/demo
-	$(BIN)/python -m ingest demo --out $(DEMO_DIR)
+	$(BIN)/python -m ingest demo --out "$$DEMO_DIR"
 
-# The build writes a scratch copy and moves it into place only when every step,
-# dbt tests included, has passed: a failed build leaves the previous warehouse as it was.
-build: $(INSTALLED) ## Load the inputs (default: the demo) and run `dbt build`
-	rm -f $(SCRATCH) $(SCRATCH).wal
-	XRAY_WAREHOUSE=$(SCRATCH) $(BIN)/python -m ingest \
-		$(if $(strip $(INGEST_ARGS)),files $(INGEST_ARGS),demo --out $(DEMO_DIR) --load)
-	XRAY_WAREHOUSE=$(SCRATCH) $(BIN)/dbt build \
-		|| { echo "dbt build failed: the previous warehouse is unchanged; the failed build is $(SCRATCH)"; exit 1; }
-	mv $(SCRATCH) $(XRAY_WAREHOUSE)
-	@echo "warehouse ready: $(XRAY_WAREHOUSE)  (make shell, make tables RUN=$(RUN))"
+# A build loads a scratch copy and installs it only when every step, dbt tests included,
+# has passed; one build at a time per warehouse; never under a read-write connection
+# (see warehouse/build.py and README, "What can go wrong").
+build: $(INSTALLED) ## Load the inputs (default: the demo) and run `dbt build`, then install
+	$(BIN)/python -m warehouse build --db "$$XRAY_WAREHOUSE" --demo-dir "$$DEMO_DIR" \
+		$${DETECTIONS:+--detections "$$DETECTIONS"} $${SIMBAD:+--simbad "$$SIMBAD"} \
+		$${CROSSMATCH:+--crossmatch "$$CROSSMATCH"} $${INPUTS:+--inputs "$$INPUTS"} \
+		$${VARS_FILE:+--vars-file "$$VARS_FILE"} $${NOWAIT:+--no-wait}
+
+install-build: $(INSTALLED) ## Install the build kept pending while the warehouse was open read-write
+	$(BIN)/python -m warehouse install-build --db "$$XRAY_WAREHOUSE"
 
 # Inputs of `make ingest` (give one scope): CONE="ra dec radius" (degrees), BOX="ra_min
 # ra_max dec_min dec_max" (degrees), NAMES=file (CSC source names, one per line) or ALL=1
 # (the whole catalogue); RADIUS=arcsec for the SIMBAD crossmatch (default 3).
-CSC_SCOPE = $(strip $(if $(CONE),--cone $(CONE)) $(if $(BOX),--box $(BOX)) \
-	$(if $(NAMES),--names $(NAMES)) $(if $(ALL),--all))
 
 ingest: $(INSTALLED) ## Fetch CSC (CONE=, BOX=, NAMES= or ALL=1) and its SIMBAD matches, then build
-	@test -n "$(CSC_SCOPE)" || { echo 'make ingest needs CONE="ra dec radius", BOX="ra_min ra_max dec_min dec_max", NAMES=file or ALL=1'; exit 2; }
-	$(BIN)/python -m ingest csc $(CSC_SCOPE) --out $(ARCHIVE_DIR)/csc_detections.parquet
+	@test -n "$${CONE-}$${BOX-}$${NAMES-}$${ALL-}" || { echo 'make ingest needs CONE="ra dec radius", BOX="ra_min ra_max dec_min dec_max", NAMES=file or ALL=1'; exit 2; }
+	# CONE and BOX are lists of numbers: split into words, never evaluated.
+	$(BIN)/python -m ingest csc $${CONE:+--cone $$CONE} $${BOX:+--box $$BOX} \
+		$${NAMES:+--names "$$NAMES"} $${ALL:+--all} --out $(ARCHIVE_DIR)/csc_detections.parquet
 	$(BIN)/python -m ingest simbad --detections $(ARCHIVE_DIR)/csc_detections.parquet \
-		$(if $(RADIUS),--radius $(RADIUS)) --out $(ARCHIVE_DIR)/simbad_crossmatch.parquet
+		$${RADIUS:+--radius "$$RADIUS"} --out $(ARCHIVE_DIR)/simbad_crossmatch.parquet
 	$(MAKE) --no-print-directory build DETECTIONS=$(ARCHIVE_DIR)/csc_detections.parquet \
 		CROSSMATCH=$(ARCHIVE_DIR)/simbad_crossmatch.parquet SIMBAD= INPUTS=
 
 test: lint test-dbt test-python ## Run every test: linters, dbt tests on the demo, pytest
 
-test-dbt: $(INSTALLED) ## Build the demo warehouse in build/test (runs all dbt tests)
-	$(MAKE) --no-print-directory build XRAY_WAREHOUSE=$(CURDIR)/build/test/warehouse.duckdb \
-		DETECTIONS= SIMBAD= CROSSMATCH= INPUTS=
+test-dbt: $(INSTALLED) ## Build the demo warehouse in build/test with the test vars (runs all dbt tests)
+	DBT_TARGET_PATH=$(CURDIR)/build/test/dbt-target DBT_LOG_PATH=$(CURDIR)/build/test/dbt-logs \
+		$(MAKE) --no-print-directory build XRAY_WAREHOUSE=$(TEST_WAREHOUSE) VARS_FILE=$(TEST_VARS) \
+		DEMO_DIR=build/test/demo DETECTIONS= SIMBAD= CROSSMATCH= INPUTS=
 
 test-python: $(INSTALLED) ## Run pytest (offline; reuses the build/test warehouse)
-	XRAY_TEST_WAREHOUSE=$(CURDIR)/build/test/warehouse.duckdb $(BIN)/pytest
+	XRAY_TEST_WAREHOUSE=$(TEST_WAREHOUSE) $(BIN)/pytest
 
 test-live: $(INSTALLED) ## Run the tests that talk to the real archives
 	$(BIN)/pytest -m live
@@ -104,22 +106,22 @@ format: $(INSTALLED) ## Apply ruff and sqlfluff fixes
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix models tests/dbt
 
-shell: $(INSTALLED) ## Open the duckdb shell on the warehouse
-	$(BIN)/duckdb $(XRAY_WAREHOUSE)
+shell: $(INSTALLED) ## Open the duckdb shell on the warehouse, read-only (WRITE=1: read-write)
+	$(BIN)/duckdb $(if $(WRITE),,-readonly) "$$XRAY_WAREHOUSE"
 
-tables: $(INSTALLED) ## Print the per-cluster main_type tables of RUN (default gmm6_allvar)
-	@$(BIN)/python -m report.tables --run $(RUN)
+tables: $(INSTALLED) ## Print the per-cluster main_type tables of RUN (default: the warehouse's default run)
+	@$(BIN)/python -m report.tables $${RUN:+--run "$$RUN"}
 
 report: $(INSTALLED) ## Write the HTML report of RUN (FAMILY=, DESCRIPTOR= options)
-	@$(BIN)/python -m report.html --run $(RUN) $(if $(FAMILY),--family $(FAMILY)) \
-		$(if $(DESCRIPTOR),--descriptor $(DESCRIPTOR))
+	@$(BIN)/python -m report.html $${RUN:+--run "$$RUN"} $${FAMILY:+--family "$$FAMILY"} \
+		$${DESCRIPTOR:+--descriptor "$$DESCRIPTOR"}
 
 docs: $(INSTALLED) ## Build dbt's documentation site of the warehouse (one file, opens offline)
-	$(BIN)/dbt docs generate --static --target-path $(DOCS_DIR) --quiet
-	@echo "documentation: $(DOCS_DIR)/static_index.html"
+	$(BIN)/dbt docs generate --static --target-path "$$DOCS_DIR" --quiet
+	@echo "documentation: $$DOCS_DIR/static_index.html"
 
 bench: $(INSTALLED) ## Time each build stage against the plain pandas script (BENCH_ARGS=--repeat 3)
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench $${BENCH_ARGS-}
 
 clean: ## Remove build outputs, dbt state and the warehouse (keeps .venv and cache/)
-	rm -rf build target logs $(XRAY_WAREHOUSE) $(XRAY_WAREHOUSE).*
+	rm -rf build target logs "$$XRAY_WAREHOUSE" "$$XRAY_WAREHOUSE".*

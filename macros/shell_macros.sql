@@ -4,6 +4,11 @@
     Created before any model is built (on-run-start).
 #}
 {% macro create_shell_macros() %}
+-- The detection key (name, obsid, region_id) as one readable string,
+-- e.g. '2CXO J001954.3+155741|1595|57'; region_id may be absent (null).
+create or replace macro main.detection_id(name, obsid, region_id) as
+    concat_ws('|', name, obsid::varchar, coalesce(region_id::varchar, ''));
+
 -- Haversine of the angular separation, sin^2(separation / 2), of two positions
 -- in degrees.
 create or replace macro main.ang_sep_haversine(ra1, dec1, ra2, dec2) as

@@ -1,20 +1,18 @@
 """Python functions that SQL models call where SQL is the wrong tool.
 
-They score detections against a mixture stored in the fits table (gmm_fits),
-so detections, new ones included, are assigned without refitting:
+    gmm_score(run_id, features) -> struct(probabilities double[], log_likelihood double)
+        a detection scored against the stored mixture of a run, in one pass: each
+        component's membership probability (sklearn's predict_proba) and the detection's
+        log-likelihood under the whole mixture (score_samples)
 
-    gmm_membership_probabilities(fits_relation, run_id, features) -> double[]
-        each component's membership probability (sklearn's predict_proba)
-    gmm_log_likelihood(fits_relation, run_id, features) -> double
-        the log-likelihood of the detection under the mixture (score_samples)
-
-`fits_relation` is the fits table's name (in a model, '{{ ref("gmm_fits") }}');
-`features` the detection's transformed features in the run's feature order.
+The stored mixtures are read from the relation the plugin is configured with
+(profiles.yml: `mixtures_relation`, a table with run_id, fit_kind and the stored
+parameters of clustering.storage), so detections, new ones included, are scored without
+refitting. `features` are the detection's transformed features in the run's order.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -26,60 +24,75 @@ import pyarrow as pa
 if TYPE_CHECKING:
     from sklearn.mixture import GaussianMixture
 
-RELATION_NAME = re.compile(r'^("?[A-Za-z_][\w$]*"?\.){0,2}"?[A-Za-z_][\w$]*"?$')
+SCORE_TYPE = pa.struct(
+    [("probabilities", pa.list_(pa.float64())), ("log_likelihood", pa.float64())]
+)
+# Rows are scored in blocks of exactly this many (the last one padded): a matrix product
+# rounds alike for every row only when its shape does not change, and DuckDB hands the
+# function batches whose sizes depend on thread scheduling. Same input, same bits.
+SCORE_BLOCK_ROWS = 512
 
 
 class StoredMixtures:
-    """Mixtures rebuilt from a fits table, each loaded once per fit (run_id, fitted_at)."""
+    """Mixtures rebuilt from the mixtures relation, each loaded once per fit (fitted_at)."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection):
+    def __init__(self, connection: duckdb.DuckDBPyConnection, relation: str):
         self._connection = connection
-        self._loaded: dict[tuple[str, str], tuple[datetime, GaussianMixture]] = {}
+        self._relation = relation
+        self._loaded: dict[str, tuple[datetime, GaussianMixture]] = {}
 
-    def mixture(self, relation: str, run_id: str) -> GaussianMixture:
-        if not RELATION_NAME.match(relation):
-            raise ValueError(f"not a table name: {relation!r}")
-        # A cursor is a connection of its own, so this reads committed fits while
-        # the calling query runs.
+    def mixture(self, run_id: str) -> GaussianMixture:
+        # A cursor is a connection of its own, so this reads committed fits while the
+        # calling query runs.
         cursor = self._connection.cursor()
-        found = cursor.execute(
-            f"select fitted_at from {relation} where run_id = ?", [run_id]
-        ).fetchone()
+        where = f"from {self._relation} where fit_kind = 'run' and run_id = ?"
+        found = cursor.execute(f"select fitted_at {where}", [run_id]).fetchone()
         if found is None:
-            raise ValueError(f"run {run_id!r} is not in {relation}")
-        cached = self._loaded.get((relation, run_id))
+            raise ValueError(f"run {run_id!r} is not among the fitted runs in {self._relation}")
+        cached = self._loaded.get(run_id)
         if cached is None or cached[0] != found[0]:
             # Imported on first use: every dbt run loads this plugin, few score mixtures.
-            from python_udfs.mixture import mixture_from_fits_row
+            from clustering.storage import mixture_from_stored_row
 
-            row = (
-                cursor.execute(f"select * from {relation} where run_id = ?", [run_id])
-                .to_arrow_table()
-                .to_pylist()[0]
-            )
-            cached = (found[0], mixture_from_fits_row(row))
-            self._loaded[(relation, run_id)] = cached
+            row = cursor.execute(f"select * {where}", [run_id]).to_arrow_table().to_pylist()[0]
+            cached = (found[0], mixture_from_stored_row(row))
+            self._loaded[run_id] = cached
         return cached[1]
 
 
-def _score_by_run(
-    mixtures: StoredMixtures,
-    score: Callable[[GaussianMixture, np.ndarray], np.ndarray],
-    result_type: pa.DataType,
-) -> Callable[[pa.Array, pa.Array, pa.Array], pa.Array]:
+def score_rows(mixture: GaussianMixture, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(membership probabilities, log-likelihoods) of every row, in blocks of fixed shape."""
+    n_rows = len(matrix)
+    padded_rows = -(-n_rows // SCORE_BLOCK_ROWS) * SCORE_BLOCK_ROWS
+    padded = np.zeros((padded_rows, matrix.shape[1]))
+    padded[:n_rows] = matrix
+    log_likelihood, log_probabilities = (
+        np.empty(padded_rows),
+        np.empty((padded_rows, mixture.n_components)),
+    )
+    for start in range(0, padded_rows, SCORE_BLOCK_ROWS):
+        block = slice(start, start + SCORE_BLOCK_ROWS)
+        # One pass gives both: log_resp = weighted log-probability - its logsumexp.
+        log_likelihood[block], log_probabilities[block] = mixture._estimate_log_prob_resp(
+            padded[block]
+        )
+    return np.exp(log_probabilities[:n_rows]), log_likelihood[:n_rows]
+
+
+def _gmm_score(mixtures: StoredMixtures) -> Callable[[pa.Array, pa.Array], pa.Array]:
     """An Arrow UDF that scores each batch's rows run by run, vectorised."""
 
-    def udf(relations: pa.Array, run_ids: pa.Array, features: pa.Array) -> pa.Array:
+    def udf(run_ids: pa.Array, features: pa.Array) -> pa.Array:
         if isinstance(features, pa.ChunkedArray):
             features = features.combine_chunks()
-        relations, run_ids = relations.to_pylist(), run_ids.to_pylist()
-        results: list = [None] * len(run_ids)
-        rows_by_run: dict[tuple[str, str], list[int]] = {}
-        for index, (relation, run_id) in enumerate(zip(relations, run_ids, strict=True)):
-            if relation is not None and run_id is not None and features[index].is_valid:
-                rows_by_run.setdefault((relation, run_id), []).append(index)
-        for (relation, run_id), rows in rows_by_run.items():
-            mixture = mixtures.mixture(relation, run_id)
+        probabilities: list = [None] * len(run_ids)
+        log_likelihoods: list = [None] * len(run_ids)
+        rows_by_run: dict[str, list[int]] = {}
+        for index, run_id in enumerate(run_ids.to_pylist()):
+            if run_id is not None and features[index].is_valid:
+                rows_by_run.setdefault(run_id, []).append(index)
+        for run_id, rows in rows_by_run.items():
+            mixture = mixtures.mixture(run_id)
             selected = features.take(pa.array(rows))
             matrix = selected.flatten().to_numpy(zero_copy_only=False).reshape(len(rows), -1)
             if matrix.shape[1] != mixture.n_features_in_:
@@ -87,36 +100,28 @@ def _score_by_run(
                     f"run {run_id!r} has {mixture.n_features_in_} features, "
                     f"got vectors of {matrix.shape[1]}"
                 )
-            for row, value in zip(rows, score(mixture, matrix).tolist(), strict=True):
-                results[row] = value
-        return pa.array(results, type=result_type)
+            run_probabilities, run_log_likelihoods = score_rows(mixture, matrix)
+            for position, row in enumerate(rows):
+                probabilities[row] = run_probabilities[position].tolist()
+                log_likelihoods[row] = float(run_log_likelihoods[position])
+        return pa.StructArray.from_arrays(
+            [
+                pa.array(probabilities, type=pa.list_(pa.float64())),
+                pa.array(log_likelihoods, type=pa.float64()),
+            ],
+            fields=list(SCORE_TYPE),
+            mask=pa.array([value is None for value in log_likelihoods]),
+        )
 
     return udf
 
 
-def register(connection: duckdb.DuckDBPyConnection) -> None:
+def register(connection: duckdb.DuckDBPyConnection, mixtures_relation: str) -> None:
     """Register the functions on a DuckDB connection."""
-    mixtures = StoredMixtures(connection)
-    arguments = [
-        duckdb.sqltype("varchar"),
-        duckdb.sqltype("varchar"),
-        duckdb.sqltype("double[]"),
-    ]
     connection.create_function(
-        "gmm_membership_probabilities",
-        _score_by_run(
-            mixtures, lambda mixture, matrix: mixture.predict_proba(matrix), pa.list_(pa.float64())
-        ),
-        arguments,
-        duckdb.sqltype("double[]"),
-        type="arrow",
-    )
-    connection.create_function(
-        "gmm_log_likelihood",
-        _score_by_run(
-            mixtures, lambda mixture, matrix: mixture.score_samples(matrix), pa.float64()
-        ),
-        arguments,
-        duckdb.sqltype("double"),
+        "gmm_score",
+        _gmm_score(StoredMixtures(connection, mixtures_relation)),
+        [duckdb.sqltype("varchar"), duckdb.sqltype("double[]")],
+        duckdb.sqltype("struct(probabilities double[], log_likelihood double)"),
         type="arrow",
     )

@@ -1,4 +1,6 @@
-"""Shared fixtures: where the repository and the development data are."""
+"""Shared fixtures: where the repository and the development data are, and the built
+warehouses. Tests that need a built warehouse (directly or through another fixture) are
+marked `slow` here, so `pytest -m "not slow"` is the quick loop."""
 
 from __future__ import annotations
 
@@ -12,6 +14,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Real CSC + SIMBAD rows for development, beside the checkout (never copied into it).
 SHARED_REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
 SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+# Fixtures that build a whole warehouse: every test using one is slow.
+WAREHOUSE_FIXTURES = {"demo_warehouse", "real_sample_warehouse"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if WAREHOUSE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +44,8 @@ def cscview_votable(real_data_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The warehouse built on the demo: `make test` builds it first (XRAY_TEST_WAREHOUSE)."""
+    """The warehouse built on the demo with the test vars: `make test` builds it first
+    (`make test-dbt`, XRAY_TEST_WAREHOUSE); otherwise built here (about a minute)."""
     prebuilt = os.environ.get("XRAY_TEST_WAREHOUSE")
     if prebuilt and Path(prebuilt).exists():
         return Path(prebuilt)
@@ -45,7 +56,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_sample_warehouse(tmp_path_factory: pytest.TempPathFactory, topcat_sample: Path) -> Path:
-    """The whole warehouse built from the real TOPCAT crossmatch sample."""
+    """The whole warehouse built from the real TOPCAT crossmatch sample (about 30 s)."""
     warehouse = tmp_path_factory.mktemp("real") / "warehouse.duckdb"
     make_build(warehouse, detections=topcat_sample)
     return warehouse

@@ -3,38 +3,31 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
+from pathlib import Path
 
 import duckdb
 import pytest
-from support import BIN, REPO_ROOT, make_build, run_dbt
+from support import make_build, run_dbt
+
+from ingest.schema import RAW_SCHEMA, RAW_TABLES
 
 
-@pytest.fixture(scope="module")
-def demo_raw(tmp_path_factory) -> duckdb.DuckDBPyConnection:
-    """A warehouse holding only the demo's raw tables."""
-    scratch = tmp_path_factory.mktemp("broken")
-    warehouse = scratch / "warehouse.duckdb"
-    subprocess.run(
-        [
-            str(BIN / "python"),
-            "-m",
-            "ingest",
-            "demo",
-            "--out",
-            str(scratch / "demo"),
-            "--load",
-            "--db",
-            str(warehouse),
-        ],
-        cwd=REPO_ROOT,
-        check=True,
-        capture_output=True,
-    )
+@pytest.fixture
+def demo_raw(demo_warehouse, tmp_path) -> Path:
+    """A warehouse holding only the demo's raw tables, copied from the test warehouse."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(f"attach '{demo_warehouse}' as demo (read_only)")
+        connection.execute(f"create schema {RAW_SCHEMA}")
+        for raw_table in RAW_TABLES:
+            connection.execute(
+                f"create table {RAW_SCHEMA}.{raw_table.name}"
+                f" as select * from demo.{RAW_SCHEMA}.{raw_table.name}"
+            )
     return warehouse
 
 
-def test_out_of_range_hardness_and_a_duplicate_key_fail_the_named_tests(demo_raw, tmp_path):
+def test_out_of_range_hardness_and_a_duplicate_key_fail_the_named_tests(demo_raw):
     with duckdb.connect(str(demo_raw)) as connection:
         connection.execute(
             "update raw.csc_detections set hard_hm = 1.7 "
@@ -44,12 +37,12 @@ def test_out_of_range_hardness_and_a_duplicate_key_fail_the_named_tests(demo_raw
             "insert into raw.csc_detections select * from raw.csc_detections "
             "where rowid = (select max(rowid) from raw.csc_detections)"
         )
-    result = run_dbt(["build"], demo_raw, tmp_path, check=False)
-    assert result.returncode != 0
-    assert "FAIL 1 accepted_range_stg_csc__detections_hard_hm__1___1" in result.stdout
-    assert "FAIL 1 unique_stg_csc__detections_detection_id" in result.stdout
+    result = run_dbt(["build"], demo_raw, check=False)
+    assert not result.success
+    assert "FAIL 1 accepted_range_stg_csc__detections_hard_hm__1___1" in result.log
+    assert "FAIL 1 unique_stg_csc__detections_detection_id" in result.log
     # Nothing downstream of the broken staging model was built from it.
-    assert "SKIP relation main.gmm_fits" in result.stdout
+    assert "SKIP relation intermediate.int_gmm_fits" in result.log
 
 
 def sha256(path) -> str:

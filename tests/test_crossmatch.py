@@ -17,18 +17,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from astropy import units as u
 from astropy.coordinates import SkyCoord, search_around_sky
 from astropy.table import Table
 
-from ingest.files import InputFile, InputSet
-from ingest.loader import ensure_raw_tables, load_input_set
-from tests.support import REPO_ROOT, run_dbt
+from ingest.loader import ensure_raw_tables
+from tests.support import project_vars, run_dbt
 
-RADIUS_ARCSEC = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"][
-    "simbad_match_radius_arcsec"
-]
+RADIUS_ARCSEC = project_vars()["simbad_match_radius_arcsec"]
 TOLERANCE_ARCSEC = 1e-6
 # `cautious`: leave out tests of colleagues' models that merely reference our parents.
 BUILD_MATCHES = ["build", "--select", "+simbad_matches", "--indirect-selection", "cautious"]
@@ -50,9 +46,9 @@ def new_warehouse(path: Path, detections: pd.DataFrame, objects: pd.DataFrame) -
     return path
 
 
-def build_matches(warehouse: Path, scratch: Path) -> pd.DataFrame:
+def build_matches(warehouse: Path) -> pd.DataFrame:
     """`dbt build` up to simbad_matches (models and their tests); its rows."""
-    run_dbt(BUILD_MATCHES, warehouse, scratch)
+    run_dbt(BUILD_MATCHES, warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.sql("select * from main.simbad_matches").df().set_index("detection_id")
 
@@ -174,7 +170,7 @@ def synthetic(tmp_path_factory) -> tuple[SyntheticSky, Path, pd.DataFrame]:
     warehouse = new_warehouse(
         scratch / "warehouse.duckdb", case.detections.drop(columns="detection_id"), case.objects
     )
-    return case, warehouse, build_matches(warehouse, scratch)
+    return case, warehouse, build_matches(warehouse)
 
 
 def astropy_best_matches(case: SyntheticSky) -> tuple[pd.Series, pd.Series]:
@@ -362,7 +358,7 @@ def test_sql_crossmatch_reproduces_topcat(topcat: pd.DataFrame, tmp_path: Path) 
         .drop_duplicates()
         .rename(columns={"ra_x": "ra", "dec_x": "dec"})
     )
-    matches = build_matches(new_warehouse(tmp_path / "w.duckdb", detections, objects), tmp_path)
+    matches = build_matches(new_warehouse(tmp_path / "warehouse.duckdb", detections, objects))
 
     truth = topcat.set_index("detection_id")
     assert len(matches) == 1615
@@ -372,12 +368,12 @@ def test_sql_crossmatch_reproduces_topcat(topcat: pd.DataFrame, tmp_path: Path) 
 
 
 def test_topcat_file_lands_in_the_same_models(
-    topcat: pd.DataFrame, topcat_sample: Path, tmp_path: Path
+    topcat: pd.DataFrame, real_sample_warehouse: Path
 ) -> None:
-    """TOPCAT's output loaded as it is (detections plus its pairs), no SIMBAD table."""
-    warehouse = tmp_path / "w.duckdb"
-    load_input_set(InputSet(detections=InputFile(topcat_sample)), warehouse)
-    matches = build_matches(warehouse, tmp_path)
+    """TOPCAT's output loaded as it is (detections plus its pairs), no SIMBAD table: the
+    real-sample warehouse."""
+    with duckdb.connect(str(real_sample_warehouse), read_only=True) as con:
+        matches = con.sql("select * from main.simbad_matches").df().set_index("detection_id")
 
     truth = topcat.set_index("detection_id")
     assert_same_best_matches(matches, truth["main_id"], truth["angDist"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
+import shutil
 
 import pytest
-from support import REPO_ROOT
+from support import TEST_DBT_DIR, make_arguments, run_dbt
 
 # Column-name patterns of physical quantities, and the units their descriptions must name.
 UNITS = {
@@ -25,23 +25,21 @@ UNITS = {
 
 @pytest.fixture(scope="module")
 def documentation(demo_warehouse, tmp_path_factory):
-    docs = tmp_path_factory.mktemp("docs")
-    subprocess.run(
-        [
-            "make",
-            "--no-print-directory",
-            "docs",
-            f"XRAY_WAREHOUSE={demo_warehouse}",
-            f"DOCS_DIR={docs}",
-        ],
-        cwd=REPO_ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    """The site `make docs` generates, generated in-process on a copy of the demo warehouse."""
+    warehouse = tmp_path_factory.mktemp("docs") / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    run_dbt(["docs", "generate", "--static"], warehouse)
+    docs = TEST_DBT_DIR / "target"
     manifest = json.loads((docs / "manifest.json").read_text())
     catalog = json.loads((docs / "catalog.json").read_text())
     return docs, manifest, catalog
+
+
+def test_make_docs_generates_the_static_site(tmp_path):
+    site = tmp_path / "site"
+    assert make_arguments(tmp_path, "docs", docs_dir=site) == [
+        ["dbt", "docs", "generate", "--static", "--target-path", str(site), "--quiet"]
+    ]
 
 
 def documented_relations(manifest, catalog):

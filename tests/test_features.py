@@ -10,12 +10,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from astropy.coordinates import SkyCoord
 from sklearn.preprocessing import MinMaxScaler
-from support import REPO_ROOT, run_dbt
+from support import detection_ids, project_vars, run_dbt
 
-FEATURE_SETS = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]["feature_sets"]
+FEATURE_SETS = project_vars()["feature_sets"]
 
 
 def reference_features(sample: pd.DataFrame, features: list[dict]) -> tuple[pd.DataFrame, dict]:
@@ -41,18 +40,18 @@ def reference_features(sample: pd.DataFrame, features: list[dict]) -> tuple[pd.D
 
 
 @pytest.fixture(scope="module")
-def sample(topcat_sample) -> pd.DataFrame:
-    frame = pd.read_csv(topcat_sample).rename(columns={"name_1": "name"})
-    frame["detection_id"] = (
-        frame["name"] + "|" + frame["obsid"].astype(str) + "|" + frame["region_id"].astype(str)
-    )
-    return frame
-
-
-@pytest.fixture(scope="module")
 def warehouse(real_sample_warehouse):
     with duckdb.connect(str(real_sample_warehouse), read_only=True) as connection:
         yield connection
+
+
+@pytest.fixture(scope="module")
+def sample(topcat_sample, warehouse) -> pd.DataFrame:
+    frame = pd.read_csv(topcat_sample).rename(columns={"name_1": "name"})
+    frame["detection_id"] = detection_ids(
+        warehouse, frame["name"], frame["obsid"], frame["region_id"]
+    )
+    return frame
 
 
 @pytest.mark.parametrize("feature_set", sorted(FEATURE_SETS))
@@ -61,7 +60,8 @@ def test_transformed_features_equal_numpy_and_scikit_learn(sample, warehouse, fe
     expected, smallest_nonzero = reference_features(sample, features)
 
     stored = warehouse.execute(
-        "select detection_id, feature, value from detection_features where feature_set = ?",
+        "select detection_id, feature, value from intermediate.int_detection_features"
+        " where feature_set = ?",
         [feature_set],
     ).df()
     actual = stored.pivot(index="detection_id", columns="feature", values="value")
@@ -95,11 +95,12 @@ def test_detections_with_a_null_feature_are_excluded_and_counted(sample, warehou
 def test_feature_vectors_follow_the_configured_order(warehouse):
     names = [feature["name"] for feature in FEATURE_SETS["allvar"]]
     detection_id, vector = warehouse.execute(
-        "select detection_id, features from feature_vectors where feature_set = 'allvar' limit 1"
+        "select detection_id, features from intermediate.int_feature_vectors"
+        " where feature_set = 'allvar' limit 1"
     ).fetchone()
     by_name = dict(
         warehouse.execute(
-            "select feature, value from detection_features "
+            "select feature, value from intermediate.int_detection_features "
             "where feature_set = 'allvar' and detection_id = ?",
             [detection_id],
         ).fetchall()
@@ -154,7 +155,7 @@ def assert_same_galactic(l_deg, b_deg, galactic, skip_poles_of_longitude=False):
 def test_the_build_log_counts_the_excluded_detections(sample, real_sample_warehouse, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(real_sample_warehouse, warehouse)
-    output = run_dbt(["run", "--select", "feature_exclusions"], warehouse, tmp_path).stdout
+    output = run_dbt(["run", "--select", "feature_exclusions"], warehouse).log
     for feature_set, features in FEATURE_SETS.items():
         expected, _ = reference_features(sample, features)
         n_excluded = len(sample) - len(expected)

@@ -1,18 +1,15 @@
-"""The SIMBAD object-type vocabulary: the seeds' consistency, and label resolution by dbt."""
+"""The SIMBAD object-type vocabulary: the seeds' consistency. (How dbt resolves labels with
+them is the unit test of int_simbad_type_resolution.)"""
 
 from __future__ import annotations
 
 import csv
-import re
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from ingest.loader import ensure_raw_tables
-from ingest.schema import RAW_SCHEMA
-from tests.support import REPO_ROOT, run_dbt
+from tests.support import REPO_ROOT
 
 SEEDS = REPO_ROOT / "seeds"
 FAMILIES = {
@@ -147,59 +144,3 @@ def test_real_sample_labels_resolve(topcat_sample: Path, type_labels) -> None:
         labels = {row["main_type"].strip() for row in csv.DictReader(f)} - {""}
     resolved = {label for label, row in type_labels.items() if row["otype_code"]}
     assert sorted(labels - resolved) == []
-
-
-# main_type -> (otype_code, label_mapping, otype_family)
-EXPECTED_RESOLUTION = {
-    "Orion_V*": ("Or*", "exact", "YSO"),
-    "Or*": ("Or*", "exact", "YSO"),
-    "OrionV*": ("Or*", "exact", "YSO"),
-    "Candidate_YSO": ("Y*?", "exact", "YSO"),
-    "YSO_Candidate": ("Y*?", "exact", "YSO"),
-    "Y*?": ("Y*?", "exact", "YSO"),
-    "EB*Algol": ("EB*", "exact", "BinaryStar"),
-    # Truncated by a crossmatch tool: prefixes Candidate_LensSystem only.
-    "Candidate_LensSyste": ("LS?", "truncated_prefix", "Other"),
-    # Prefixes Irregular_V* and IrregularV*, both Ir*.
-    "Irregular": ("Ir*", "truncated_prefix", "Star"),
-    # Prefixes Seyfert_1 (Sy1) and Seyfert_2 (Sy2): ambiguous.
-    "Seyfert_": (None, "unknown", "Unknown"),
-    # Prefixes Void, but shorter than the 8 characters a truncated label must keep.
-    "Vo": (None, "unknown", "Unknown"),
-    "Nonsense_Type": (None, "unknown", "Unknown"),
-    # Retired by SIMBAD with no current type.
-    "Red": (None, "unknown", "Unknown"),
-}
-
-
-@pytest.mark.slow
-def test_resolution_model_joins_both_vocabularies(tmp_path: Path) -> None:
-    warehouse = tmp_path / "warehouse.duckdb"
-    labels = list(EXPECTED_RESOLUTION)
-    with duckdb.connect(str(warehouse)) as con:
-        ensure_raw_tables(con)
-        con.executemany(
-            f"insert into {RAW_SCHEMA}.simbad_objects (main_id, ra, dec, main_type) "
-            "values (?, 10.0, -5.0, ?)",
-            [[f"object {i}", label] for i, label in enumerate(labels[::2])],
-        )
-        con.executemany(
-            f"insert into {RAW_SCHEMA}.simbad_crossmatch (name, obsid, main_id, main_type) "
-            "values ('2CXO J000000.0+000000', ?, ?, ?)",
-            [
-                [i, f"match {i}", label]
-                # The same label padded, and no label: one row, and none.
-                for i, label in enumerate([*labels[1::2], " Orion_V* ", None])
-            ],
-        )
-
-    result = run_dbt(["build", "--select", "+int_simbad_type_resolution"], warehouse, tmp_path)
-
-    unknown = sum(mapping == "unknown" for _, mapping, _ in EXPECTED_RESOLUTION.values())
-    assert re.search(rf"WARN {unknown} unresolved_labels_int_simbad_type_resolution", result.stdout)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute(
-            "select main_type, otype_code, label_mapping, otype_family "
-            "from intermediate.int_simbad_type_resolution"
-        ).fetchall()
-    assert {main_type: tuple(rest) for main_type, *rest in rows} == EXPECTED_RESOLUTION

@@ -11,16 +11,21 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from support import REPO_ROOT, readme_sql, run_duckdb_cli
+from support import readme_sql, run_duckdb_cli, vars_of_test_warehouses
 
-CONFIG = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
+CONFIG = vars_of_test_warehouses()
 RUN_ID = CONFIG["default_gmm_run"]
-DESCRIPTORS = [feature["name"] for feature in CONFIG["feature_sets"]["allvar"]] + [
-    "b",
-    "abs_b",
-    "abs_l",
-]
+UNMATCHED, UNRESOLVED = CONFIG["unmatched_object_type"], CONFIG["unresolved_object_type"]
+POSITIONS = ["b", "abs_b", "abs_l"]
+
+
+def descriptors(run_id: str) -> list[str]:
+    """A run's profiled descriptors: its own feature set's features, then the positions."""
+    run = next(run for run in CONFIG["gmm_runs"] if run["run_id"] == run_id)
+    return [feature["name"] for feature in CONFIG["feature_sets"][run["feature_set"]]] + POSITIONS
+
+
+DESCRIPTORS = descriptors(RUN_ID)
 # quantile_cont interpolates linearly between order statistics: numpy's "linear" method.
 PERCENTILES = {"p10": 10, "p25": 25, "median": 50, "p75": 75, "p90": 90}
 COMPARISONS = {"median_below": np.less, "median_above": np.greater}
@@ -48,9 +53,9 @@ def assigned(warehouse) -> pd.DataFrame:
     frame["abs_b"] = frame["b"].abs()
     frame["abs_l"] = np.minimum(frame["l"], 360 - frame["l"])
     frame["otype"] = np.where(
-        frame["main_id"].isna(), "Unmatched", frame["otype_code"].fillna("Unknown")
+        frame["main_id"].isna(), UNMATCHED, frame["otype_code"].fillna(UNRESOLVED)
     )
-    frame["family"] = frame["otype_family"].fillna("Unknown")
+    frame["family"] = frame["otype_family"].fillna(UNRESOLVED)
     return frame
 
 
@@ -111,16 +116,24 @@ def test_profiles_equal_numpy_percentiles(profiles, expected_profiles):
         )
 
 
-def test_every_run_profiles_every_cluster_and_descriptor(warehouse):
-    counts = warehouse.execute(
-        "select run_id, count(distinct cluster), count(distinct descriptor), count(*) "
+def test_every_run_profiles_every_cluster_on_its_own_feature_set(warehouse):
+    profiled = warehouse.execute(
+        "select run_id, count(distinct cluster), list(distinct descriptor), count(*) "
         "from cluster_profiles group by run_id"
     ).fetchall()
     components = {run["run_id"]: run["n_components"] for run in CONFIG["gmm_runs"]}
-    assert {run_id for run_id, *_ in counts} == set(components)
-    for run_id, clusters, descriptors, rows in counts:
-        assert (clusters, descriptors) == (components[run_id], len(DESCRIPTORS))
-        assert rows == clusters * descriptors
+    assert {run_id for run_id, *_ in profiled} == set(components)
+    for run_id, clusters, names, rows in profiled:
+        assert clusters == components[run_id]
+        assert sorted(names) == sorted(descriptors(run_id))
+        assert rows == clusters * len(names)
+    # in the order of the run's feature set, then the positions
+    order = warehouse.execute(
+        "select descriptor from cluster_profiles where run_id = ? and cluster = 0"
+        " order by descriptor_index",
+        [RUN_ID],
+    ).fetchall()
+    assert [name for (name,) in order] == DESCRIPTORS
 
 
 @pytest.mark.parametrize(("type_level", "type_column"), [("otype", "otype"), ("family", "family")])
@@ -151,7 +164,7 @@ def test_distribution_equals_crosstab(warehouse, assigned, type_level, type_colu
     assert distribution["n_detections"].tolist() == expected["n_detections"].tolist()
     for column in ["fraction_of_type", "fraction_of_cluster"]:
         np.testing.assert_allclose(distribution[column], expected[column], rtol=1e-12)
-    assert "Unmatched" in distribution.index.get_level_values("object_type")
+    assert UNMATCHED in distribution.index.get_level_values("object_type")
 
 
 def test_summary_sizes_and_dominant_family(summaries, assigned):
@@ -160,7 +173,7 @@ def test_summary_sizes_and_dominant_family(summaries, assigned):
     assert run["n_detections"].to_dict() == sizes.to_dict()
     np.testing.assert_allclose(run["fraction_of_run"], sizes / len(assigned), rtol=1e-12)
     for cluster, members in assigned.groupby("cluster"):
-        matched = members[members["family"] != "Unmatched"]
+        matched = members[members["family"] != UNMATCHED]
         family_counts = matched["family"].value_counts()
         # most detections first, ties to the first name alphabetically
         dominant = sorted(family_counts.items(), key=lambda item: (-item[1], item[0]))[0]

@@ -10,16 +10,24 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.mixture import GaussianMixture
-from support import BIN, REPO_ROOT
+from support import (
+    BIN,
+    REPO_ROOT,
+    TEST_VARS_FILE,
+    detection_ids,
+    make_arguments,
+    project_vars,
+    vars_of_test_warehouses,
+)
 from threadpoolctl import threadpool_limits
 
-from python_udfs.mixture import sample_rows
+from clustering.fitting import sample_rows
 
-CONFIG = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
+# The real-sample warehouse is built with the test vars (a small k scan and stability).
+CONFIG = vars_of_test_warehouses()
 RUNS = {run["run_id"]: run for run in CONFIG["gmm_runs"]}
 
 
@@ -36,7 +44,7 @@ def direct_fits(warehouse):
     fits = {}
     for run_id, run in RUNS.items():
         rows = warehouse.execute(
-            "select detection_id, features from feature_vectors "
+            "select detection_id, features from intermediate.int_feature_vectors "
             "where feature_set = ? order by detection_id",
             [run["feature_set"]],
         ).fetchall()
@@ -79,35 +87,35 @@ def test_stored_parameters_equal_the_direct_fit(warehouse, direct_fits):
 
 
 def test_memberships_and_clusters_equal_predict_proba(warehouse, direct_fits):
-    for run_id, (detection_ids, matrix, estimator) in direct_fits.items():
+    for run_id, (ids, matrix, estimator) in direct_fits.items():
         memberships = warehouse.execute(
             "select detection_id, component, probability from gmm_memberships where run_id = ?",
             [run_id],
         ).df()
         stored = memberships.pivot(index="detection_id", columns="component", values="probability")
         np.testing.assert_allclose(
-            stored.loc[detection_ids].to_numpy(), estimator.predict_proba(matrix), atol=1e-10
+            stored.loc[ids].to_numpy(), estimator.predict_proba(matrix), atol=1e-10
         )
         clusters = dict(
             warehouse.execute(
                 "select detection_id, cluster from gmm_assignments where run_id = ?", [run_id]
             ).fetchall()
         )
-        assert [clusters[d] for d in detection_ids] == estimator.predict(matrix).tolist()
+        assert [clusters[d] for d in ids] == estimator.predict(matrix).tolist()
 
 
 def test_cluster_main_types_equal_the_original_groupby(warehouse, direct_fits, topcat_sample):
     """The original notebook: groupby (cluster, main_type) of TOPCAT's main_type ('NaN' when
     unmatched), size and mean probability of every component."""
     sample = pd.read_csv(topcat_sample)
-    sample["detection_id"] = (
-        sample["name_1"] + "|" + sample["obsid"].astype(str) + "|" + sample["region_id"].astype(str)
+    sample["detection_id"] = detection_ids(
+        warehouse, sample["name_1"], sample["obsid"], sample["region_id"]
     )
     main_types = sample.set_index("detection_id")["main_type"].fillna("NaN")
-    for run_id, (detection_ids, matrix, estimator) in direct_fits.items():
-        probabilities = pd.DataFrame(estimator.predict_proba(matrix), index=detection_ids)
+    for run_id, (ids, matrix, estimator) in direct_fits.items():
+        probabilities = pd.DataFrame(estimator.predict_proba(matrix), index=ids)
         probabilities["cluster"] = estimator.predict(matrix)
-        probabilities["main_type"] = main_types.loc[detection_ids].to_numpy()
+        probabilities["main_type"] = main_types.loc[ids].to_numpy()
         grouped = probabilities.groupby(["cluster", "main_type"])
         expected = grouped.mean().assign(size=grouped.size())
 
@@ -213,10 +221,36 @@ def test_silhouette_and_stability_equal_direct_computations(warehouse, direct_fi
         assert ari_mean == pytest.approx(np.mean(aris))
 
 
-def test_the_reference_run_is_aligned_to_itself(warehouse):
-    reference = CONFIG["gmm_comparison"]["reference_run"]
-    pairs = warehouse.execute(
-        "select component, aligned_cluster from gmm_component_alignment where run_id = ?",
-        [reference],
-    ).fetchall()
-    assert pairs and all(component == aligned for component, aligned in pairs)
+def test_the_test_vars_shrink_only_the_scan_and_the_refits():
+    """Test warehouses fit the same runs on the same features as `make build`; only the k
+    scan is smaller and the runs are refitted with fewer seeds."""
+    defaults, tests = project_vars(), vars_of_test_warehouses()
+    assert {name for name in tests if tests[name] != defaults[name]} == {
+        "gmm_comparison",
+        "gmm_scan",
+    }
+    changed = {
+        (var, key)
+        for var in ("gmm_comparison", "gmm_scan")
+        for key in defaults[var]
+        if tests[var][key] != defaults[var][key]
+    }
+    assert changed == {
+        ("gmm_comparison", "stability_seeds"),
+        ("gmm_scan", "k_max"),
+        ("gmm_scan", "max_detections"),
+    }
+    assert set(tests["gmm_comparison"]["stability_seeds"]) < set(
+        defaults["gmm_comparison"]["stability_seeds"]
+    )
+
+
+def test_make_build_uses_the_full_size_defaults(tmp_path):
+    """`make build` gives dbt no vars, so dbt_project.yml's full-size settings apply; only
+    `make test-dbt` gives the test vars."""
+    assert make_arguments(tmp_path, "build") == [
+        ["python", "-m", "warehouse", "build", "--db", str(REPO_ROOT / "warehouse.duckdb"),
+         "--demo-dir", "build/demo"],
+    ]  # fmt: skip
+    [test_build] = make_arguments(tmp_path, "test-dbt")
+    assert test_build[test_build.index("--vars-file") + 1] == str(TEST_VARS_FILE)

@@ -144,7 +144,7 @@ final as (
         object_types.is_candidate,
         resolved.label_mapping,
         resolved.label_status,
-        coalesce(object_types.family, 'Unknown') as otype_family
+        coalesce(object_types.family, '{{ var("unresolved_object_type") }}') as otype_family
 
     from resolved
     left join object_types

@@ -10,15 +10,9 @@ detections as (
 
 ),
 
-matches as (
+counterparts as (
 
-    select * from {{ ref('simbad_matches') }}
-
-),
-
-object_types as (
-
-    select * from {{ ref('int_simbad_type_resolution') }}
+    select * from {{ ref('int_detection_counterparts') }}
 
 ),
 
@@ -41,15 +35,12 @@ final as (
         detections.l,
         detections.b,
 
-        matches.main_id,
-        matches.main_type,
-        object_types.otype_code,
-        object_types.otype_label,
-        coalesce(
-            object_types.otype_family,
-            case when matches.main_id is null then 'Unmatched' else 'Unknown' end
-        ) as otype_family,
-        matches.separation_arcsec as simbad_separation_arcsec,
+        counterparts.main_id,
+        counterparts.main_type,
+        counterparts.otype_code,
+        counterparts.otype_label,
+        counterparts.otype_family,
+        counterparts.separation_arcsec as simbad_separation_arcsec,
 
         main.hardness_class(detections.hard_hs, detections.hard_ms) as hardness_class,
         main.variability_class(detections.var_prob_b) as variability_class,
@@ -62,8 +53,7 @@ final as (
         -- the raw descriptors, in staging's order
         detections.* exclude (detection_id, name, obsid, region_id, ra, dec, l, b)  -- noqa: RF02
     from detections
-    left join matches on detections.detection_id = matches.detection_id
-    left join object_types on matches.main_type = object_types.main_type
+    left join counterparts on detections.detection_id = counterparts.detection_id
     left join default_run on detections.detection_id = default_run.detection_id
 
 )

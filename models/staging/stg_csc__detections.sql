@@ -10,7 +10,7 @@ renamed as (
 
     select
         -- keys
-        {{ detection_id('name', 'obsid', 'region_id') }} as detection_id,
+        main.detection_id(name, obsid, region_id) as detection_id,
         name,
         obsid,
         region_id,

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        {{ detection_id('name', 'obsid', 'region_id') }} as detection_id,
+        main.detection_id(name, obsid, region_id) as detection_id,
         main_id,
         ra,
         dec,

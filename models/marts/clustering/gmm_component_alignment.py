@@ -3,8 +3,8 @@ shared detections), so that a cluster keeps its label across runs and seeds."""
 
 import pyarrow as pa
 
-from python_udfs.mixture import align_components
-from python_udfs.model_inputs import cluster_labels
+from clustering.alignment import align_components
+from clustering.relations import cluster_labels
 
 
 def model(dbt, session):
@@ -15,7 +15,8 @@ def model(dbt, session):
     if reference_run not in run_ids:
         raise ValueError(f"reference run {reference_run!r} is not among the runs {run_ids}")
 
-    n_components = dict(dbt.ref("gmm_fits").select("run_id, n_components").fetchall())
+    runs = dbt.ref("int_gmm_fits").filter("fit_kind = 'run'")
+    n_components = dict(runs.select("run_id, n_components").fetchall())
     reference_ids, reference_labels = cluster_labels(clusters, reference_run)
     reference_of = dict(zip(reference_ids, reference_labels, strict=True))
     rows = []

@@ -1,10 +1,11 @@
 -- The fitted parameters: one row per run and component, enough to reuse a
--- mixture without refitting (python_udfs.mixture.mixture_from_parameters).
+-- mixture without refitting (clustering.storage.mixture_from_parameters).
 with
 
 fits as (
 
-    select * from {{ ref('gmm_fits') }}
+    select * from {{ ref('int_gmm_fits') }}
+    where fit_kind = 'run'
 
 ),
 

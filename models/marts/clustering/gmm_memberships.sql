@@ -1,29 +1,10 @@
--- Each detection's membership probability for every component of every run,
--- scored against the stored mixture (gmm_fits) by the Python UDF.
+-- Each detection's membership probability for every component of every run, long form
+-- (scored once per run in int_gmm_scores).
 with
 
-feature_vectors as (
+scores as (
 
-    select * from {{ ref('feature_vectors') }}
-
-),
-
-fits as (
-
-    select * from {{ ref('gmm_fits') }}
-
-),
-
-scored as (
-
-    select
-        fits.run_id,
-        feature_vectors.detection_id,
-        gmm_membership_probabilities(
-            '{{ ref("gmm_fits") }}', fits.run_id, feature_vectors.features
-        ) as probabilities
-    from fits
-    inner join feature_vectors on fits.feature_set = feature_vectors.feature_set
+    select * from {{ ref('int_gmm_scores') }}
 
 ),
 
@@ -34,7 +15,7 @@ final as (
         detection_id,
         unnest(range(len(probabilities))) as component,
         unnest(probabilities) as probability
-    from scored
+    from scores
 
 )
 

@@ -5,7 +5,8 @@ with
 
 fits as (
 
-    select * from {{ ref('gmm_fits') }}
+    select * from {{ ref('int_gmm_fits') }}
+    where fit_kind = 'run'
 
 ),
 
@@ -53,6 +54,7 @@ final as (
         fits.estimator_params,
         fits.sklearn_version,
         fits.fit_seconds,
+        fits.fit_worker,
         fits.fitted_at
     from fits
     left join stability on fits.run_id = stability.run_id

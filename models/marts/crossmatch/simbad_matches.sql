@@ -1,41 +1,27 @@
+-- Every detection, matched or not (TOPCAT's find=best1 join=all1), with its nearest
+-- SIMBAD object within the radius.
 with
 
-detections as (
+counterparts as (
 
-    select detection_id from {{ ref('stg_csc__detections') }}
-
-),
-
-candidates as (
-
-    select * from {{ ref('int_simbad_match_candidates') }}
+    select * from {{ ref('int_detection_counterparts') }}
 
 ),
 
-best_matches as (
-
-    select * from candidates
-    where match_rank = 1
-
-),
-
--- Every detection, matched or not (TOPCAT's find=best1 join=all1).
 final as (
 
     select
-        detections.detection_id,
-        best_matches.main_id,
-        best_matches.main_type,
-        best_matches.other_types,
-        best_matches.simbad_ra,
-        best_matches.simbad_dec,
-        best_matches.separation_arcsec,
-        coalesce(best_matches.n_candidates, 0) as n_candidates,
-        best_matches.match_method
+        detection_id,
+        main_id,
+        main_type,
+        other_types,
+        simbad_ra,
+        simbad_dec,
+        separation_arcsec,
+        n_candidates,
+        match_method
 
-    from detections
-    left join best_matches
-        on detections.detection_id = best_matches.detection_id
+    from counterparts
 
 )
 

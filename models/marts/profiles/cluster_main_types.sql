@@ -1,7 +1,7 @@
 -- For every run, cluster and SIMBAD main_type: how many detections, and the
 -- mean membership probability of each component (the original analysis's
 -- per-cluster tables). Detections without a SIMBAD counterpart are grouped
--- under var unmatched_main_type.
+-- under var unmatched_main_type, as those tables printed them (pandas' NaN).
 with
 
 assignments as (
@@ -16,15 +16,9 @@ memberships as (
 
 ),
 
-matches as (
+counterparts as (
 
-    select * from {{ ref('simbad_matches') }}
-
-),
-
-object_types as (
-
-    select * from {{ ref('int_simbad_type_resolution') }}
+    select * from {{ ref('int_detection_counterparts') }}
 
 ),
 
@@ -34,15 +28,11 @@ labelled as (
         assignments.run_id,
         assignments.detection_id,
         assignments.cluster,
-        coalesce(matches.main_type, '{{ var("unmatched_main_type") }}') as main_type,
-        object_types.otype_code,
-        coalesce(
-            object_types.otype_family,
-            case when matches.main_id is null then 'Unmatched' else 'Unknown' end
-        ) as otype_family
+        coalesce(counterparts.main_type, '{{ var("unmatched_main_type") }}') as main_type,
+        counterparts.otype_code,
+        counterparts.otype_family
     from assignments
-    left join matches on assignments.detection_id = matches.detection_id
-    left join object_types on matches.main_type = object_types.main_type
+    inner join counterparts on assignments.detection_id = counterparts.detection_id
 
 ),
 

@@ -2,20 +2,17 @@
     Every cluster of every run, feature by feature, in raw units: the 10th, 25th, 50th,
     75th and 90th percentiles of each descriptor over the cluster's detections, beside the
     same percentiles over the whole run (the detections the run assigned). One row per
-    (run, cluster, descriptor). Descriptors: the 35 of the allvar set (var feature_sets),
-    then the Galactic latitude b, |b| and the longitude's distance from the Galactic
-    centre (l itself wraps at 0/360, so its percentiles would mean nothing).
-    Percentiles are quantile_cont: linear interpolation between order statistics.
+    (run, cluster, descriptor). A run's descriptors are the features of its own feature
+    set (var feature_sets, before their transform), then the Galactic latitude b, |b| and
+    the longitude's distance from the Galactic centre (l itself wraps at 0/360, so its
+    percentiles would mean nothing). Percentiles are quantile_cont: linear interpolation
+    between order statistics.
 -#}
-{%- set descriptors = [] %}
-{%- for feature in var('feature_sets')['allvar'] %}
-    {%- do descriptors.append(
-        {'name': feature.name, 'expression': feature.expression | default(feature.name)}
-    ) %}
-{%- endfor %}
-{%- do descriptors.append({'name': 'b', 'expression': 'b'}) %}
-{%- do descriptors.append({'name': 'abs_b', 'expression': 'abs(b)'}) %}
-{%- do descriptors.append({'name': 'abs_l', 'expression': 'least(l, 360 - l)'}) %}
+{%- set positions = [
+    {'name': 'b', 'expression': 'b'},
+    {'name': 'abs_b', 'expression': 'abs(b)'},
+    {'name': 'abs_l', 'expression': 'least(l, 360 - l)'},
+] %}
 {%- set fractions = '[0.1, 0.25, 0.5, 0.75, 0.9]' %}
 
 with
@@ -26,27 +23,78 @@ assignments as (
 
 ),
 
+runs as (
+
+    select
+        run_id,
+        feature_set
+    from {{ ref('gmm_runs') }}
+
+),
+
+feature_inputs as (
+
+    select * from {{ ref('int_feature_inputs') }}
+
+),
+
 detections as (
 
     select * from {{ ref('stg_csc__detections') }}
 
 ),
 
-descriptor_values as (
+feature_counts as (
 
-    {%- for descriptor in descriptors %}
+    select
+        feature_set,
+        max(feature_index) + 1 as n_features
+    from feature_inputs
+    group by feature_set
+
+),
+
+position_values as (
+
+    {%- for position in positions %}
 
         select
             detection_id,
-            {{ loop.index0 }} as descriptor_index,
-            '{{ descriptor.name }}' as descriptor,
-            ({{ descriptor.expression }})::double as value
+            {{ loop.index0 }} as position_index,
+            '{{ position.name }}' as descriptor,
+            ({{ position.expression }})::double as value
         from detections
         {%- if not loop.last %}
 
             union all
         {%- endif %}
     {%- endfor %}
+
+),
+
+-- each run's own features, then the positions after them
+descriptor_values as (
+
+    select
+        runs.run_id,
+        feature_inputs.detection_id,
+        feature_inputs.feature_index as descriptor_index,
+        feature_inputs.feature as descriptor,
+        feature_inputs.raw_value as value
+    from runs
+    inner join feature_inputs on runs.feature_set = feature_inputs.feature_set
+
+    union all
+
+    select
+        runs.run_id,
+        position_values.detection_id,
+        feature_counts.n_features + position_values.position_index as descriptor_index,
+        position_values.descriptor,
+        position_values.value
+    from runs
+    inner join feature_counts on runs.feature_set = feature_counts.feature_set
+    cross join position_values
 
 ),
 
@@ -60,18 +108,15 @@ assigned_values as (
         descriptor_values.value
     from assignments
     inner join descriptor_values
-        on assignments.detection_id = descriptor_values.detection_id
+        on
+            assignments.run_id = descriptor_values.run_id
+            and assignments.detection_id = descriptor_values.detection_id
 
 ),
 
 cluster_sizes as (
 
-    select
-        run_id,
-        cluster,
-        count(*) as n_detections
-    from assignments
-    group by run_id, cluster
+    select * from {{ ref('int_gmm_cluster_sizes') }}
 
 ),
 

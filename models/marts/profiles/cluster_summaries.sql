@@ -46,9 +46,9 @@
 
 with
 
-assignments as (
+cluster_sizes as (
 
-    select * from {{ ref('gmm_assignments') }}
+    select * from {{ ref('int_gmm_cluster_sizes') }}
 
 ),
 
@@ -82,18 +82,6 @@ description_conditions as (
             union all
         {%- endif %}
     {%- endfor %}
-
-),
-
-cluster_sizes as (
-
-    select
-        run_id,
-        cluster,
-        count(*) as n_detections,
-        count(*) / sum(count(*)) over (partition by run_id) as fraction_of_run
-    from assignments
-    group by run_id, cluster
 
 ),
 
@@ -204,7 +192,7 @@ dominant_families as (
         object_type as dominant_family,
         fraction_of_cluster as dominant_family_fraction
     from distribution
-    where type_level = 'family' and object_type <> 'Unmatched'
+    where type_level = 'family' and object_type <> '{{ var("unmatched_object_type") }}'
     qualify row_number() over (
         partition by run_id, cluster order by n_detections desc, object_type asc
     ) = 1
@@ -216,7 +204,12 @@ matched_fractions as (
     select
         run_id,
         cluster,
-        coalesce(sum(n_detections) filter (where object_type <> 'Unmatched'), 0)
+        coalesce(
+            sum(n_detections) filter (
+                where object_type <> '{{ var("unmatched_object_type") }}'
+            ),
+            0
+        )
         / any_value(n_cluster_detections) as matched_fraction
     from distribution
     where type_level = 'family'

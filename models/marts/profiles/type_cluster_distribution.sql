@@ -2,8 +2,9 @@
 -- (type_level): 'otype', the canonical object type (detections.otype_code), and
 -- 'family' (detections.otype_family). One row per (run, level, type, cluster)
 -- holding at least one detection. Detections without a counterpart form the type
--- 'Unmatched' at both levels, and counterparts whose type did not resolve the type
--- 'Unknown', so that every assigned detection is counted once per level.
+-- var unmatched_object_type at both levels, and counterparts whose type did not resolve
+-- the type var unresolved_object_type (int_detection_counterparts), so that every
+-- assigned detection is counted once per level.
 with
 
 assignments as (
@@ -12,9 +13,15 @@ assignments as (
 
 ),
 
-detections as (
+counterparts as (
 
-    select * from {{ ref('detections') }}
+    select * from {{ ref('int_detection_counterparts') }}
+
+),
+
+cluster_sizes as (
+
+    select * from {{ ref('int_gmm_cluster_sizes') }}
 
 ),
 
@@ -23,14 +30,11 @@ labelled as (
     select
         assignments.run_id,
         assignments.cluster,
-        case
-            when detections.main_id is null then 'Unmatched'
-            else coalesce(detections.otype_code, 'Unknown')
-        end as otype,
-        detections.otype_label,
-        detections.otype_family
+        counterparts.object_type as otype,
+        counterparts.otype_label,
+        counterparts.otype_family
     from assignments
-    inner join detections on assignments.detection_id = detections.detection_id
+    inner join counterparts on assignments.detection_id = counterparts.detection_id
 
 ),
 
@@ -65,14 +69,14 @@ type_counts as (
 totals as (
 
     select
-        *,
-        sum(n_detections) over (
-            partition by run_id, type_level, object_type
+        type_counts.*,
+        sum(type_counts.n_detections) over (
+            partition by type_counts.run_id, type_counts.type_level, type_counts.object_type
         )::bigint as n_type_detections,
-        sum(n_detections) over (
-            partition by run_id, type_level, cluster
-        )::bigint as n_cluster_detections
+        cluster_sizes.n_detections as n_cluster_detections
     from type_counts
+    inner join cluster_sizes
+        on type_counts.run_id = cluster_sizes.run_id and type_counts.cluster = cluster_sizes.cluster
 
 ),
 

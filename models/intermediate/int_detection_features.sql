@@ -9,7 +9,7 @@ kept as (
 
 transform_params as (
 
-    select * from {{ ref('feature_transform_params') }}
+    select * from {{ ref('int_feature_transform_params') }}
 
 ),
 

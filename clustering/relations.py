@@ -13,13 +13,17 @@ def feature_matrix(
 
     A fixed row order matters: the k-means initialisation of a fit depends on it.
     """
-    columns = (
+    table = (
         vectors.filter(f"feature_set = '{feature_set}'")
         .order("detection_id")
         .select("detection_id, features")
-        .fetchnumpy()
+        .to_arrow_table()
     )
-    return columns["detection_id"].tolist(), np.array(columns["features"].tolist(), dtype=float)
+    features = table["features"].combine_chunks()
+    # Arrow's flattened list values, reshaped: no Python object per row.
+    width = len(features[0]) if len(features) else 0
+    matrix = features.flatten().to_numpy(zero_copy_only=False).reshape(len(features), width)
+    return table["detection_id"].to_pylist(), matrix.astype(float, copy=False)
 
 
 def cluster_labels(clusters: duckdb.DuckDBPyRelation, run_id: str) -> tuple[list[str], np.ndarray]:

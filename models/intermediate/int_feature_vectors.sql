@@ -4,7 +4,7 @@ with
 
 detection_features as (
 
-    select * from {{ ref('detection_features') }}
+    select * from {{ ref('int_detection_features') }}
 
 ),
 

@@ -1,0 +1,141 @@
+"""Every fit of a build, on one scheduler: the configured runs, their stability refits
+and the k scan, fitted side by side on all cores, largest first.
+
+Fitting them as one pool (rather than runs, then refits, then the scan) keeps the
+critical path near max(largest fit, total fit time / cores). Each fit records the
+seconds it took and the worker it ran on.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from clustering.fitting import FittedMixture, fit_mixture, sample_rows
+from clustering.runs import MixtureRun
+from clustering.stability import compare_with_run
+from clustering.threads import hold_thread_to_one
+
+WORKER_PREFIX = "fit-worker"
+
+
+@dataclass(frozen=True)
+class FitTask:
+    """One fit: a configured run, a refit of one with another seed, or a k-scan fit."""
+
+    kind: str  # "run", "refit" or "scan"
+    run: MixtureRun
+    # The rows of the feature set's matrix to fit (a fixed sample), or None for all.
+    rows: np.ndarray | None = None
+    # Rows of the fitted matrix to compute the silhouette on, or None for no silhouette.
+    silhouette_rows: np.ndarray | None = None
+    # A refit's run, whose clusters it is compared with.
+    compared_with: str | None = None
+
+    @property
+    def fit_id(self) -> str:
+        if self.kind == "scan":
+            return f"scan_{self.run.feature_set}_k{self.run.n_components}@{self.run.random_state}"
+        return self.run.run_id
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    task: FitTask
+    fitted: FittedMixture
+    worker: int
+    # A refit's adjusted Rand index and aligned agreement against its run.
+    adjusted_rand_index: float | None = None
+    aligned_agreement: float | None = None
+
+
+def plan_fits(
+    runs: list[MixtureRun],
+    comparison: dict[str, Any],
+    scan: dict[str, Any],
+    n_rows: dict[str, int],
+) -> list[FitTask]:
+    """The fits of a build: each run (with its silhouette sample), each run refitted with
+    every stability seed, and every k and seed of the scan on its fixed sample.
+
+    comparison and scan are vars gmm_comparison and gmm_scan; n_rows the rows of each
+    feature set's matrix.
+    """
+    tasks = [
+        FitTask(
+            "run",
+            run,
+            silhouette_rows=sample_rows(
+                n_rows[run.feature_set],
+                comparison["silhouette_max_detections"],
+                comparison["silhouette_sample_seed"],
+            ),
+        )
+        for run in runs
+    ]
+    tasks += [
+        FitTask("refit", run.reseeded(seed), compared_with=run.run_id)
+        for run in runs
+        for seed in comparison["stability_seeds"]
+    ]
+    scan_set = scan["feature_set"]
+    sample = sample_rows(n_rows[scan_set], scan["max_detections"], scan["sample_seed"])
+    tasks += [
+        FitTask(
+            "scan",
+            MixtureRun(f"k{k}@{seed}", scan_set, k, scan["covariance_type"], seed),
+            rows=sample,
+            silhouette_rows=np.arange(len(sample)),
+        )
+        for k in range(scan["k_min"], scan["k_max"] + 1)
+        for seed in scan["seeds"]
+    ]
+    return tasks
+
+
+def fit_all(
+    tasks: list[FitTask], matrices: dict[str, np.ndarray], workers: int | None = None
+) -> list[FitOutcome]:
+    """Fit every task, `workers` at a time (default: one per core), largest first; the
+    outcomes in the order of `tasks`, refits compared with their runs."""
+    workers = workers or max(1, min(len(tasks), os.cpu_count() or 1))
+
+    def cost(task: FitTask) -> int:
+        n_rows, n_features = matrices[task.run.feature_set].shape
+        fitted_rows = n_rows if task.rows is None else len(task.rows)
+        return fitted_rows * task.run.n_components * n_features**2
+
+    def fit(task: FitTask) -> FitOutcome:
+        matrix = matrices[task.run.feature_set]
+        if task.rows is not None:
+            matrix = matrix[task.rows]
+        worker = int(threading.current_thread().name.rsplit("_", 1)[-1])
+        return FitOutcome(task, fit_mixture(matrix, task.run, task.silhouette_rows), worker)
+
+    # sorted() is stable: equal costs keep the configured order.
+    largest_first = sorted(range(len(tasks)), key=lambda index: -cost(tasks[index]))
+    with ThreadPoolExecutor(
+        max_workers=workers, thread_name_prefix=WORKER_PREFIX, initializer=hold_thread_to_one
+    ) as pool:
+        futures = {index: pool.submit(fit, tasks[index]) for index in largest_first}
+        outcomes = [futures[index].result() for index in range(len(tasks))]
+    return _with_stability(outcomes)
+
+
+def _with_stability(outcomes: list[FitOutcome]) -> list[FitOutcome]:
+    runs = {outcome.task.fit_id: outcome for outcome in outcomes if outcome.task.kind == "run"}
+    compared = []
+    for outcome in outcomes:
+        if outcome.task.kind == "refit":
+            run = runs[outcome.task.compared_with]
+            ari, agreement = compare_with_run(
+                outcome.fitted.labels, run.fitted.labels, run.task.run.n_components
+            )
+            outcome = FitOutcome(outcome.task, outcome.fitted, outcome.worker, ari, agreement)
+        compared.append(outcome)
+    return compared
