@@ -1,5 +1,14 @@
--- Every kept detection's transformed features, long form: the input of the mixtures.
+{{ config(materialized='view') }}
+-- Every kept detection's features, raw and transformed, long form: int_feature_vectors
+-- and int_feature_inputs side by side, feature by feature, for inspection. A view: the
+-- vectors hold the same values, in the form the mixtures use.
 with
+
+feature_vectors as (
+
+    select * from {{ ref('int_feature_vectors') }}
+
+),
 
 kept as (
 
@@ -16,24 +25,19 @@ transform_params as (
 final as (
 
     select
-        kept.feature_set,
-        kept.detection_id,
-        kept.feature_index,
-        kept.feature,
-        kept.transform,
-        kept.raw_value,
-        {{ scaled_feature_value(
-            'kept.transform',
-            'kept.raw_value',
-            'transform_params.log_offset',
-            'transform_params.scale_min',
-            'transform_params.scale_max'
-        ) }} as value
-    from kept
-    inner join transform_params
+        feature_vectors.feature_set,
+        feature_vectors.detection_id,
+        transform_params.feature_index,
+        transform_params.feature,
+        transform_params.transform,
+        kept.raw_values[transform_params.feature_index + 1] as raw_value,
+        feature_vectors.features[transform_params.feature_index + 1] as value
+    from feature_vectors
+    inner join kept
         on
-            kept.feature_set = transform_params.feature_set
-            and kept.feature = transform_params.feature
+            feature_vectors.feature_set = kept.feature_set
+            and feature_vectors.detection_id = kept.detection_id
+    inner join transform_params on feature_vectors.feature_set = transform_params.feature_set
 
 )
 

@@ -1,8 +1,9 @@
 {#-
-    Every configured feature of every feature set, for every detection, before
-    any transform: one row per (feature_set, detection, feature). Features are
-    descriptors of stg_csc__detections or SQL expressions over them (var
-    feature_sets in dbt_project.yml).
+    One row per (feature set, detection): every configured feature of the set before any
+    transform, in the set's order (var feature_sets; the order of the mixtures' axes),
+    and the features that are null or not finite, for which the detection leaves the
+    set. Features are descriptors of stg_csc__detections or SQL expressions over them.
+    One pass over the detections per feature set.
 -#}
 {%- set feature_sets = var('feature_sets') %}
 
@@ -14,25 +15,43 @@ detections as (
 
 ),
 
+feature_names as (
+
+    {%- for set_name, features in feature_sets.items() %}
+
+        select
+            '{{ set_name }}' as feature_set,
+            [
+                {%- for feature in features %}
+                    '{{ feature.name }}'{{ "," if not loop.last }}
+                {%- endfor %}
+            ] as feature_names
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
 feature_inputs as (
 
     {%- for set_name, features in feature_sets.items() %}
-        {%- set outer_loop = loop %}
-        {%- for feature in features %}
 
-            select
-                '{{ set_name }}' as feature_set,
-                {{ loop.index0 }} as feature_index,
-                '{{ feature.name }}' as feature,
-                '{{ feature.transform }}' as transform,
-                detection_id,
-                ({{ feature.expression | default(feature.name) }})::double as raw_value
-            from detections
-            {%- if not (loop.last and outer_loop.last) %}
+        select
+            '{{ set_name }}' as feature_set,
+            detection_id,
+            [
+                {%- for feature in features %}
+                    ({{ feature.expression | default(feature.name) }})::double
+                    {{- "," if not loop.last }}
+                {%- endfor %}
+            ] as raw_values
+        from detections
+        {%- if not loop.last %}
 
-                union all
-            {%- endif %}
-        {%- endfor %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -40,16 +59,17 @@ feature_inputs as (
 final as (
 
     select
-        feature_set,
-        feature_index,
-        feature,
-        transform,
-        detection_id,
-        raw_value,
+        feature_inputs.feature_set,
+        feature_inputs.detection_id,
+        feature_inputs.raw_values,
         -- a null, or an expression such as a ratio over a zero rate, leaves the
         -- detection out of the feature set
-        raw_value is not null and isfinite(raw_value) as is_usable
+        list_where(
+            feature_names.feature_names,
+            list_transform(feature_inputs.raw_values, x -> x is null or not isfinite(x))
+        ) as unusable_features
     from feature_inputs
+    inner join feature_names on feature_inputs.feature_set = feature_names.feature_set
 
 )
 

@@ -1,5 +1,6 @@
--- The feature inputs of the detections kept in each feature set: those with no
--- null or non-finite feature in it (the others are listed in feature_exclusions).
+{{ config(materialized='view') }}
+-- The feature inputs of the detections kept in each feature set: those with no null or
+-- non-finite feature in it (the others are listed in feature_exclusions).
 with
 
 feature_inputs as (
@@ -12,13 +13,10 @@ final as (
 
     select
         feature_set,
-        feature_index,
-        feature,
-        transform,
         detection_id,
-        raw_value
+        raw_values
     from feature_inputs
-    qualify bool_and(is_usable) over (partition by feature_set, detection_id)
+    where len(unusable_features) = 0
 
 )
 

@@ -12,10 +12,9 @@ final as (
     select
         feature_set,
         detection_id,
-        list(feature order by feature_index) filter (where not is_usable) as unusable_features
+        unusable_features
     from feature_inputs
-    group by feature_set, detection_id
-    having bool_or(not is_usable)
+    where len(unusable_features) > 0
 
 )
 

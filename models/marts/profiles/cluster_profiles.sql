@@ -38,6 +38,12 @@ feature_inputs as (
 
 ),
 
+features as (
+
+    select * from {{ ref('int_feature_transform_params') }}
+
+),
+
 detections as (
 
     select * from {{ ref('stg_csc__detections') }}
@@ -48,9 +54,20 @@ feature_counts as (
 
     select
         feature_set,
-        max(feature_index) + 1 as n_features
-    from feature_inputs
+        count(*)::integer as n_features
+    from features
     group by feature_set
+
+),
+
+feature_values as (
+
+    select
+        feature_set,
+        detection_id,
+        unnest(range(len(raw_values)))::integer as feature_index,
+        unnest(raw_values) as value
+    from feature_inputs
 
 ),
 
@@ -77,12 +94,16 @@ descriptor_values as (
 
     select
         runs.run_id,
-        feature_inputs.detection_id,
-        feature_inputs.feature_index as descriptor_index,
-        feature_inputs.feature as descriptor,
-        feature_inputs.raw_value as value
+        feature_values.detection_id,
+        feature_values.feature_index as descriptor_index,
+        features.feature as descriptor,
+        feature_values.value
     from runs
-    inner join feature_inputs on runs.feature_set = feature_inputs.feature_set
+    inner join feature_values on runs.feature_set = feature_values.feature_set
+    inner join features
+        on
+            feature_values.feature_set = features.feature_set
+            and feature_values.feature_index = features.feature_index
 
     union all
 
