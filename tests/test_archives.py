@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 
-from ingest import csc, simbad
+from ingest import csc, xmatch
 from ingest.__main__ import main as ingest_main
 from ingest.archive_cache import RetryPolicy, is_transient
 from ingest.config import CSC_TAP_URL, XMATCH_URL, archive_settings
@@ -258,7 +258,7 @@ def test_a_timeout_is_retried(archive_env, server, monkeypatch):
 
 def test_persistent_failure_stops_naming_the_chunk_and_a_rerun_resumes(archive_env, server, capsys):
     server.faults.append(Fault("csc_tap", in_strip("52.6"), status=503))
-    assert fetch_cone(archive_env / "out.parquet") == 1
+    assert fetch_cone(archive_env / "out.parquet") == 2
 
     message = capsys.readouterr().err
     assert "chunk 2/3 (dec 52.6..52.7) still failing after 3 attempt(s)" in message
@@ -286,7 +286,7 @@ def test_a_rejected_query_is_not_retried(archive_env, server, capsys):
             content_type="text/plain",
         )
     )
-    assert fetch_cone(archive_env / "out.parquet") == 1
+    assert fetch_cone(archive_env / "out.parquet") == 2
     message = capsys.readouterr().err
     assert "not a transient error, so not retried" in message
     assert "ADQL syntax error" in message
@@ -303,7 +303,7 @@ def test_a_result_cut_at_the_row_limit_fails_instead_of_losing_rows(archive_env,
             content_type="application/x-votable+xml",
         )
     )
-    assert fetch_cone(archive_env / "out.parquet") == 1
+    assert fetch_cone(archive_env / "out.parquet") == 2
     message = capsys.readouterr().err
     assert "chunk 2/3 (dec 52.6..52.7) failed (not a transient error" in message
     assert "reached MAXREC=500000 rows" in message and "XRAY_CSC_DEC_STRIP_DEG" in message
@@ -374,7 +374,7 @@ def test_crossmatch_second_run_sends_nothing_and_failures_resume(
     server.faults.append(
         Fault("xmatch", lambda fields: "2CXO J141803.3+524127,9734," in fields.get("cat1", ""))
     )
-    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 1
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 2
     assert "xmatch_simbad: chunk 2/3 (detections 11-20 of 28)" in capsys.readouterr().err
     assert len(server.queries("xmatch")) == 1 + RETRY_ATTEMPTS
 
@@ -400,7 +400,7 @@ def test_crossmatch_rejected_by_the_service_is_not_retried(
     server.faults.append(
         Fault("xmatch", status=400, body=XMATCH_ERROR_VOTABLE, content_type="text/xml")
     )
-    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 1
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 2
     message = capsys.readouterr().err
     assert "not a transient error" in message and "Catalogue must be a URL" in message
     assert len(server.queries("xmatch")) == 1
@@ -410,7 +410,7 @@ def test_crossmatch_cut_at_the_row_limit_fails(cone_detections, archive_env, ser
     server.faults.append(
         Fault("xmatch", status=200, body=XMATCH_OVERFLOW_VOTABLE, content_type="text/xml")
     )
-    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 1
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 2
     assert "XRAY_XMATCH_ROWS_PER_CHUNK" in capsys.readouterr().err
     assert len(server.queries("xmatch")) == 1
 
@@ -425,7 +425,7 @@ def test_crossmatch_radius_is_checked(cone_detections, archive_env, capsys):
         "--out",
         str(archive_env / "pairs.parquet"),
     )
-    assert status == 1
+    assert status == 2
     assert "radius must be in (0, 180] arcsec" in capsys.readouterr().err
 
 
@@ -475,12 +475,11 @@ def test_transient_errors_are_recognised_through_wrapping_exceptions():
 
 
 def test_settings_default_to_the_real_services_and_follow_the_environment(monkeypatch):
-    for variable in ("XRAY_CSC_TAP_URL", "XRAY_XMATCH_URL", "XRAY_CROSSMATCH_RADIUS_ARCSEC"):
+    for variable in ("XRAY_CSC_TAP_URL", "XRAY_XMATCH_URL", "XRAY_ARCHIVE_OFFLINE"):
         monkeypatch.delenv(variable, raising=False)
     settings = archive_settings()
     assert (settings.csc_tap_url, settings.xmatch_url) == (CSC_TAP_URL, XMATCH_URL)
-    assert settings.crossmatch_radius_arcsec == 3.0
-    assert settings.cache_dir.name == "cache"
+    assert settings.cache_dir.name == "cache" and not settings.offline
 
     monkeypatch.setenv("XRAY_CSC_TAP_URL", "http://127.0.0.1:1/tap")
     monkeypatch.setenv("XRAY_ARCHIVE_RETRY_ATTEMPTS", "7")
@@ -523,7 +522,7 @@ def test_live_xmatch_finds_simbad_objects_near_a_known_quasar(live_settings):
             "dec": [15.961544994199],
         }
     )
-    pairs, fetched = simbad.fetch_crossmatch(detections, 3.0, live_settings)
+    pairs, fetched = xmatch.fetch_crossmatch(detections, 3.0, live_settings)
     assert fetched.chunks_fetched == 1
     assert pairs.schema == SIMBAD_CROSSMATCH.arrow_schema
     assert pairs.num_rows >= 1 and pairs["main_type"].null_count == 0
