@@ -44,6 +44,7 @@ from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 
 from ingest.config import ArchiveSettings, archive_settings
+from ingest.conform import astropy_warnings_ignored
 from ingest.errors import IngestError
 
 TRANSIENT_HTTP_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -331,8 +332,9 @@ def votable_from_response(response: requests.Response) -> VOTableFile:
             " it may be down for maintenance: try again later"
         )
     try:
-        votable = parse_votable(io.BytesIO(body))
-        votable.get_first_table()
+        with astropy_warnings_ignored():
+            votable = parse_votable(io.BytesIO(body))
+            votable.get_first_table()
     except Exception as error:
         raise IncompleteResponseError(
             f"the response is not a complete VOTable ({len(body)} bytes: {error}); the"

@@ -13,8 +13,10 @@ Row numbers in messages count data rows from 1, the first row after any header.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from astropy.io.votable.tree import TableElement as VOTableTable
 from astropy.table import Table as AstropyTable
+from astropy.utils.exceptions import AstropyWarning
 
 from ingest.errors import IngestError
 from ingest.schema import (
@@ -100,7 +103,17 @@ def arrow_from_votable(origin: str, votable_table: VOTableTable) -> pa.Table:
     col0, col1, ...); a repeated field name is an error unless it is a crossmatch's
     position (astropy then names the second `ra2`)."""
     repeated_names(origin, [field.name for field in votable_table.fields])
-    return arrow_from_astropy(votable_table.to_table(use_names_over_ids=True))
+    with astropy_warnings_ignored():
+        return arrow_from_astropy(votable_table.to_table(use_names_over_ids=True))
+
+
+@contextlib.contextmanager
+def astropy_warnings_ignored() -> Iterator[None]:
+    """Other tools' tables often carry units or metadata astropy finds non-standard;
+    nothing here uses them, so the warnings would only be noise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AstropyWarning)
+        yield
 
 
 def repeated_names(origin: str, names: list[str]) -> set[str]:

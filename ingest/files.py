@@ -13,7 +13,6 @@ import gzip
 import hashlib
 import io
 import itertools
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +23,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from astropy.io.votable import parse as parse_votable
 from astropy.table import Table as AstropyTable
-from astropy.utils.exceptions import AstropyWarning
 
 from ingest.conform import (
     MAX_EXAMPLES,
     Conformed,
     arrow_from_astropy,
     arrow_from_votable,
+    astropy_warnings_ignored,
     crossmatch_from,
     detections_from,
     key_text,
@@ -186,10 +185,7 @@ def read_file(input_file: InputFile) -> tuple[SourceFile, pa.Table]:
         raise IngestError(f"{path}: the file is empty")
     compression = _compression(path) if file_format == "csv" else None
     try:
-        # Other tools' files often carry units or metadata astropy finds non-standard;
-        # nothing here uses them, so the warnings would only be noise.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AstropyWarning)
+        with astropy_warnings_ignored():
             table = _READERS[file_format](path)
     except IngestError:
         raise
@@ -326,7 +322,9 @@ def _read_parquet(path: Path) -> pa.Table:
     # One file read as it is (pq.read_table would also read directories of files, and
     # fails on repeated names before they can be reported).
     table = pq.ParquetFile(path).read()
-    return table.rename_columns(number_repeated_names(str(path), table.column_names))
+    names = number_repeated_names(str(path), table.column_names)
+    # Renaming drops the metadata, which may record a crossmatch's radius.
+    return table.rename_columns(names).replace_schema_metadata(table.schema.metadata)
 
 
 def _read_votable(path: Path) -> pa.Table:
