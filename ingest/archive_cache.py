@@ -46,6 +46,7 @@ from tqdm import tqdm
 from ingest.config import ArchiveSettings, archive_settings
 from ingest.conform import astropy_warnings_ignored
 from ingest.errors import IngestError
+from ingest.schema import RawTable
 
 TRANSIENT_HTTP_STATUSES = frozenset({429, 500, 502, 503, 504})
 NETWORK_ERRORS = (
@@ -114,6 +115,10 @@ class FetchResult:
     tables: list[pa.Table]
     chunks_from_cache: int
     chunks_fetched: int
+
+    def rows(self, raw_table: RawTable) -> pa.Table:
+        """Every chunk's conformed rows in one table (none: an empty one)."""
+        return pa.concat_tables(self.tables or [raw_table.arrow_schema.empty_table()])
 
 
 class TimeoutHTTPAdapter(HTTPAdapter):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -410,9 +410,9 @@ def _range_error(
             f"holds implausible values ({limits.reason}), so it"
             f" {_requirement(limits.plausible, unit)}"
         )
-    examples = "; ".join(
-        f"row {row[FILE_ROW]} {key_text(row, raw_table.key)} has {row[column]!r}"
-        for row in offending.slice(0, MAX_EXAMPLES).to_pylist()
+    examples = _first_examples(
+        offending,
+        lambda row: f"row {row[FILE_ROW]} {key_text(row, raw_table.key)} has {row[column]!r}",
     )
     return IngestError(
         f"{origin}: column {match.found[column]!r} (raw.{raw_table.name}.{column})"
@@ -533,6 +533,11 @@ def key_text(row: dict, key: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"{column}={row[column]!r}" for column in key) + ")"
 
 
+def _first_examples(rows: pa.Table, describe: Callable[[dict], str]) -> str:
+    """The first MAX_EXAMPLES rows, each as `describe` words it."""
+    return "; ".join(describe(row) for row in rows.slice(0, MAX_EXAMPLES).to_pylist())
+
+
 def _rows_text(rows: list[int]) -> str:
     return ", ".join(str(row) for row in rows)
 
@@ -543,9 +548,11 @@ def _check_unique(origin: str, raw_table: RawTable, rows: pa.Table) -> None:
     repeated = groups.filter(pc.greater(pc.list_value_length(groups[f"{FILE_ROW}_list"]), 1))
     if repeated.num_rows == 0:
         return
-    examples = "; ".join(
-        f"{key_text(group, raw_table.key)} in rows {_rows_text(group[f'{FILE_ROW}_list'])}"
-        for group in repeated.slice(0, MAX_EXAMPLES).to_pylist()
+    examples = _first_examples(
+        repeated,
+        lambda group: (
+            f"{key_text(group, raw_table.key)} in rows {_rows_text(group[f'{FILE_ROW}_list'])}"
+        ),
     )
     raise IngestError(
         f"{origin}: {repeated.num_rows} duplicate key(s) ({', '.join(key)}) of"
@@ -572,10 +579,13 @@ def _one_row_per_detection(origin: str, detections: pa.Table) -> pa.Table:
         disagree = pc.greater(groups[f"{disagreeing[0]}_count_distinct"], 1)
         for column in disagreeing[1:]:
             disagree = pc.or_(disagree, pc.greater(groups[f"{column}_count_distinct"], 1))
-        examples = "; ".join(
-            f"{key_text(group, DETECTION_KEY)} in rows {_rows_text(group[f'{FILE_ROW}_list'])}"
-            f" differs in {', '.join(c for c in disagreeing if group[f'{c}_count_distinct'] > 1)}"
-            for group in groups.filter(disagree).slice(0, MAX_EXAMPLES).to_pylist()
+        examples = _first_examples(
+            groups.filter(disagree),
+            lambda group: (
+                f"{key_text(group, DETECTION_KEY)} in rows"
+                f" {_rows_text(group[f'{FILE_ROW}_list'])} differs in"
+                f" {', '.join(c for c in disagreeing if group[f'{c}_count_distinct'] > 1)}"
+            ),
         )
         raise IngestError(
             f"{origin}: a detection repeated in this crossmatch has different CSC"

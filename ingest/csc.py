@@ -256,7 +256,7 @@ def fetch_detections(scope: Scope, settings: ArchiveSettings) -> tuple[pa.Table,
         conform=conform_detections,
         settings=settings,
     )
-    detections = pa.concat_tables(fetched.tables or [CSC_DETECTIONS.arrow_schema.empty_table()])
+    detections = fetched.rows(CSC_DETECTIONS)
     if isinstance(scope, Cone):
         positions = (detections["ra"].to_numpy(), detections["dec"].to_numpy())
         detections = detections.filter(pa.array(scope.contains(*positions)))

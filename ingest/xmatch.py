@@ -175,7 +175,7 @@ def fetch_crossmatch(
         conform=conform_pairs,
         settings=settings,
     )
-    pairs = pa.concat_tables(fetched.tables or [SIMBAD_CROSSMATCH.arrow_schema.empty_table()])
+    pairs = fetched.rows(SIMBAD_CROSSMATCH)
     order = [*DETECTION_KEY, "ang_dist_arcsec", "main_id"]
     return pairs.sort_by([(column, "ascending") for column in order]), fetched
 

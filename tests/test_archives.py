@@ -159,6 +159,14 @@ def _plan_inputs():
     return csc.load_query_template(), archive_settings()
 
 
+def failed_cone_fetch(archive_env: Path, capsys, server, *faults: Fault) -> str:
+    """The message of a cone fetch that `faults` make fail (exit 2), nothing written."""
+    server.faults.extend(faults)
+    assert fetch_cone(archive_env / "out.parquet") == 2
+    assert not (archive_env / "out.parquet").exists()
+    return error_message(capsys)
+
+
 def in_strip(low: str):
     """A fault filter: the TAP query of the declination strip starting at `low`."""
     return lambda fields: f"m.dec >= {low} AND" in fields.get("QUERY", "")
@@ -359,9 +367,9 @@ def test_a_result_cut_at_the_row_limit_fails_instead_of_losing_rows(archive_env,
 
 
 def test_a_persistent_http_500_stops_naming_the_chunk(archive_env, server, capsys):
-    server.faults.append(Fault("csc_tap", in_strip("52.6"), status=500))
-    assert fetch_cone(archive_env / "out.parquet") == 2
-    message = error_message(capsys)
+    message = failed_cone_fetch(
+        archive_env, capsys, server, Fault("csc_tap", in_strip("52.6"), status=500)
+    )
     assert message.startswith(
         "error: csc: chunk 2/3 (dec 52.6..52.7) still failing after 3 attempt(s):"
         " DALServiceError: 500 Server Error"
@@ -372,9 +380,8 @@ def test_a_persistent_http_500_stops_naming_the_chunk(archive_env, server, capsy
 
 def test_a_persistent_timeout_stops_naming_the_chunk(archive_env, server, monkeypatch, capsys):
     monkeypatch.setenv("XRAY_ARCHIVE_TIMEOUT", "0.3")
-    server.faults.append(Fault("csc_tap", in_strip("52.7"), status=None, delay_seconds=1))
-    assert fetch_cone(archive_env / "out.parquet") == 2
-    message = error_message(capsys)
+    slow = Fault("csc_tap", in_strip("52.7"), status=None, delay_seconds=1)
+    message = failed_cone_fetch(archive_env, capsys, server, slow)
     assert "chunk 3/3 (dec 52.7..52.77) still failing after 3 attempt(s)" in message
     assert "Read timed out. (read timeout=0.3)" in message
     assert "2 chunk(s) before it are cached" in message
@@ -401,30 +408,25 @@ def test_a_votable_cut_short_is_retried_and_then_reported(archive_env, server, c
 
 
 def test_a_web_page_with_status_200_is_not_taken_for_a_result(archive_env, server, capsys):
-    server.faults.append(
-        Fault(
-            "csc_tap", in_strip("52.6"), status=200, body=MAINTENANCE_PAGE, content_type="text/html"
-        )
+    page = Fault(
+        "csc_tap", in_strip("52.6"), status=200, body=MAINTENANCE_PAGE, content_type="text/html"
     )
-    assert fetch_cone(archive_env / "out.parquet") == 2
-    message = error_message(capsys)
+    message = failed_cone_fetch(archive_env, capsys, server, page)
     assert message.startswith(
         "error: csc: chunk 2/3 (dec 52.6..52.7) failed (not a transient error, so not retried):"
         " the service answered HTTP 200 with a web page (text/html), not a VOTable:"
         " 'Scheduled maintenance Service unavailable The archive is down until 14:00 UTC.'"
     )
     assert len(server.queries("csc_tap")) == 2
-    assert not (archive_env / "out.parquet").exists()
 
 
 def test_a_response_missing_a_column_is_not_cached_and_a_rerun_asks_again(
     archive_env, server, capsys
 ):
-    server.faults.append(
-        votable_fault("csc_tap", in_strip("52.6"), without_column(CONE_STRIP_2, "bb_kt"), times=1)
+    incomplete = without_column(CONE_STRIP_2, "bb_kt")
+    message = failed_cone_fetch(
+        archive_env, capsys, server, votable_fault("csc_tap", in_strip("52.6"), incomplete, times=1)
     )
-    assert fetch_cone(archive_env / "out.parquet") == 2
-    message = error_message(capsys)
     assert message.startswith(
         "error: csc: chunk 2/3 (dec 52.6..52.7), the response has no column 'bb_kt', which the"
         " query selects; its columns are name, obsid, region_id,"
@@ -464,8 +466,7 @@ def test_exactly_maxrec_rows_is_a_cut_whatever_the_status_says(
 ):
     # The second strip's recording has 21 rows and QUERY_STATUS OK.
     monkeypatch.setenv("XRAY_CSC_MAXREC", "21")
-    assert fetch_cone(archive_env / "out.parquet") == 2
-    message = error_message(capsys)
+    message = failed_cone_fetch(archive_env, capsys, server)
     assert message.startswith(
         "error: csc: chunk 2/3 (dec 52.6..52.7) failed (not a transient error, so not retried):"
         " the result reached MAXREC=21 rows, so rows may be missing"
