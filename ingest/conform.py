@@ -407,8 +407,8 @@ def _range_error(
         expectation = _requirement(limits.physical, unit)
     else:
         expectation = (
-            f"holds implausible values ({limits.reason}), so it"
-            f" {_requirement(limits.plausible, unit)}"
+            f"holds implausible values: it {_requirement(limits.plausible, unit)}, because"
+            f" {limits.reason}"
         )
     examples = _first_examples(
         offending,

@@ -69,7 +69,7 @@ class Limits:
     `plausible`: narrower, what the instrument or catalogue can report; a value beyond
     it is a sentinel, an overflow or a mix-up of units, and would also squeeze every
     other detection into a sliver of a min-max-scaled feature. `reason` says why the
-    range ends where it does.
+    range ends where it does, worded to follow "because".
     """
 
     unit: str
@@ -107,22 +107,22 @@ COUNT_RATE = Limits(
     "count/s",
     ValueRange(0),
     ValueRange(0, 1e8),
-    "the CSC's fastest light-curve bins reach ~3e5 count/s (a few events within Chandra's"
-    " finest time resolution, 16 us); 1e8 count/s is beyond anything Chandra can record",
+    "the CSC's fastest light-curve bins reach ~3e5 count/s, a few events within Chandra's"
+    " finest time resolution of 16 us, and 1e8 count/s is beyond anything Chandra can record",
 )
 PHOTON_INDEX = Limits(
     "",
     FINITE,  # a rising spectrum has a negative index, and the CSC holds some
     ValueRange(-10, 10),
-    "the CSC's power-law fits give indices of about -3 to 8; beyond +-10 no fit lands",
+    "the CSC's power-law fits give indices of about -3 to 8, and no fit lands beyond +-10",
 )
 BLACK_BODY_KT = "Chandra's band ends near 10 keV and its black-body fits stay below ~60 keV"
 MISSION_TIME = Limits(
     "s",
     ValueRange(0),
     ValueRange(4.9e7, 1.6e9),
-    "Chandra time counts seconds from 1998.0 (TT): launch, July 1999, is 4.9e7 s and"
-    " 1.6e9 s is the year 2048; other values are another clock (MJD, Unix time)",
+    "Chandra time counts seconds from 1998.0 TT, so launch in July 1999 is 4.9e7 s and"
+    " 1.6e9 s is the year 2048; values outside are on another clock, such as MJD or Unix time",
 )
 
 
@@ -170,8 +170,8 @@ CSC_DETECTIONS = RawTable(
             "arcmin",
             ValueRange(0),
             ValueRange(0, 60),
-            "no Chandra detector reaches farther than ~50 arcmin off axis (HRC-S is 99 arcmin"
-            " long)",
+            "no Chandra detector reaches farther than ~50 arcmin off axis: HRC-S, the longest,"
+            " is 99 arcmin long",
         ),
         "src_area_b": Limits(
             "arcsec^2",
