@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ingest import csc, loader, simbad
-from ingest.files import IngestError
+from ingest import csc, loader, xmatch
+from ingest.errors import IngestError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     loader.register_cli(subparsers)
     csc.register_cli(subparsers)
-    simbad.register_cli(subparsers)
+    xmatch.register_cli(subparsers)
     return parser
 
 

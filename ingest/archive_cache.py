@@ -1,40 +1,51 @@
 """Fetch archive responses chunk by chunk, each cached on disk as Parquet, with retries.
 
-A fetch is a list of chunks (one request each). A chunk's response is saved as soon as
-it arrives, under a hash of (service, endpoint, query text, uploaded payload), so:
+A fetch is a list of chunks (one request each). A chunk's response is checked against
+the raw contract (ingest.conform) and then saved, under a hash of (service, endpoint,
+query text, uploaded payload), so:
 
-- a re-run reads every chunk from the cache and sends no request;
+- a re-run reads every chunk from the cache and sends no request; a cached response
+  that no longer fits the contract is discarded, said so, and fetched again;
+- a response that does not fit the contract is never cached: a rerun asks again;
 - an interrupted fetch resumes with only the chunks still missing;
-- transient failures (timeouts, connection errors, HTTP 429 and 5xx) are retried with
-  exponential backoff; when the retries run out, or the error is not transient, the
-  fetch stops with a message naming the chunk, and the chunks done stay cached.
+- transient failures (timeouts, connection errors, HTTP 429 and 5xx, a VOTable cut
+  short) are retried with exponential backoff; when the retries run out, or the error
+  is not transient, the fetch stops with a message naming the chunk, and the chunks
+  done stay cached;
+- offline (XRAY_ARCHIVE_OFFLINE=1 or --offline), the cache alone answers, and the
+  chunks it lacks are named.
 
-Also here: turning a parsed response (an astropy table) into Arrow, and an Arrow table
-into one of the raw tables of ingest.schema.
+Also here: reading a service's answer as a VOTable, telling a web page or a document
+cut short from a result.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import hashlib
+import io
 import json
 import os
+import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import requests
 import urllib3.exceptions
-from astropy.table import Table
+from astropy.io.votable import parse as parse_votable
+from astropy.io.votable.tree import VOTableFile
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 
-from ingest.config import ArchiveSettings
+from ingest.config import ArchiveSettings, archive_settings
+from ingest.conform import astropy_warnings_ignored
+from ingest.errors import IngestError
 from ingest.schema import RawTable
 
 TRANSIENT_HTTP_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -82,12 +93,21 @@ class RetryPolicy:
             delay *= self.backoff_factor
 
 
-class ArchiveFetchError(RuntimeError):
+class ArchiveFetchError(IngestError):
     """A chunk could not be fetched; the chunks fetched before it are cached."""
 
 
-class ArchiveResponseError(RuntimeError):
+class ArchiveResponseError(IngestError):
     """The service answered, but not with what the fetch needs (never retried)."""
+
+
+class IncompleteResponseError(IngestError):
+    """The answer is not a whole VOTable: the transfer was cut short (retried)."""
+
+
+# Checks a chunk's response against the raw contract: given where it came from (for
+# messages) and the response as parsed, the rows in the contract's schema, or IngestError.
+Conform = Callable[[str, pa.Table], pa.Table]
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,10 @@ class FetchResult:
     tables: list[pa.Table]
     chunks_from_cache: int
     chunks_fetched: int
+
+    def rows(self, raw_table: RawTable) -> pa.Table:
+        """Every chunk's conformed rows in one table (none: an empty one)."""
+        return pa.concat_tables(self.tables or [raw_table.arrow_schema.empty_table()])
 
 
 class TimeoutHTTPAdapter(HTTPAdapter):
@@ -127,6 +151,9 @@ class ChunkCache:
         path = self.path(chunk)
         return pq.read_table(path) if path.exists() else None
 
+    def discard(self, chunk: Chunk) -> None:
+        self.path(chunk).unlink(missing_ok=True)
+
     def store(self, chunk: Chunk, table: pa.Table) -> None:
         provenance = {
             "service": self.service,
@@ -151,34 +178,77 @@ def fetch_chunks(
     endpoint: str,
     chunks: Sequence[Chunk],
     fetch: Callable[[Chunk], pa.Table],
+    conform: Conform,
     settings: ArchiveSettings,
 ) -> FetchResult:
-    """The response of every chunk, in order: from the cache, else from `fetch` (then cached)."""
+    """The conformed response of every chunk, in order: from the cache, else from `fetch`
+    (then cached once it conforms); offline, from the cache alone."""
     cache = ChunkCache(settings.cache_dir, service, endpoint)
     retry = RetryPolicy.from_settings(settings)
     tables: list[pa.Table] = []
+    not_cached: list[str] = []
     from_cache = 0
     with tqdm(total=len(chunks), desc=service, unit="chunk") as progress:
         for number, chunk in enumerate(chunks, start=1):
-            table = cache.load(chunk)
-            if table is None:
-                where = f"{service}: chunk {number}/{len(chunks)} ({chunk.label})"
-                try:
-                    table = _call_with_retries(lambda c=chunk: fetch(c), retry, where)
-                except Exception as error:
-                    raise ArchiveFetchError(
-                        f"{where} {_why_stopped(error, retry)}: {_summary(error)}\n"
-                        f"{len(tables)} chunk(s) before it are cached in {cache.directory}; "
-                        "run the same command again to fetch only the missing ones."
-                    ) from error
-                cache.store(chunk, table)
-            else:
+            where = f"{service}: chunk {number}/{len(chunks)} ({chunk.label})"
+            table = _from_cache(cache, chunk, conform, where)
+            if table is not None:
                 from_cache += 1
-            tables.append(table)
+            elif settings.offline:
+                not_cached.append(f"chunk {number} ({chunk.label})")
+            else:
+                table = _fetch(cache, chunk, fetch, conform, retry, where, len(tables))
+            if table is not None:
+                tables.append(table)
             progress.set_postfix(cached=from_cache, fetched=len(tables) - from_cache)
             progress.update()
+    if not_cached:
+        raise ArchiveFetchError(
+            f"{service}: offline (XRAY_ARCHIVE_OFFLINE or --offline), and {len(not_cached)} of"
+            f" {len(chunks)} chunk(s) are not in the cache {cache.directory}:"
+            f" {', '.join(not_cached)}; run without --offline to fetch them"
+        )
     fetched = len(tables) - from_cache
     return FetchResult(tables, chunks_from_cache=from_cache, chunks_fetched=fetched)
+
+
+def _from_cache(cache: ChunkCache, chunk: Chunk, conform: Conform, where: str) -> pa.Table | None:
+    """The cached response, conformed; None when there is none or it no longer conforms."""
+    try:
+        response = cache.load(chunk)
+        return None if response is None else conform(f"{where}, cached", response)
+    except (IngestError, pa.ArrowException, OSError) as error:
+        cache.discard(chunk)
+        tqdm.write(f"{error}\n{where}: the cached response {cache.path(chunk)} is discarded")
+        return None
+
+
+def _fetch(
+    cache: ChunkCache,
+    chunk: Chunk,
+    fetch: Callable[[Chunk], pa.Table],
+    conform: Conform,
+    retry: RetryPolicy,
+    where: str,
+    done: int,
+) -> pa.Table:
+    """The chunk's response from the service, cached only once it conforms."""
+    resume = (
+        f"{done} chunk(s) before it are cached in {cache.directory}; "
+        "run the same command again to fetch only the missing ones."
+    )
+    try:
+        response = _call_with_retries(lambda: fetch(chunk), retry, where)
+    except Exception as error:
+        raise ArchiveFetchError(
+            f"{where} {_why_stopped(error, retry)}: {_summary(error)}\n{resume}"
+        ) from error
+    try:
+        table = conform(f"{where}, the response", response)
+    except IngestError as error:
+        raise ArchiveFetchError(f"{error}\nThe response was not cached; {resume}") from error
+    cache.store(chunk, response)
+    return table
 
 
 def _call_with_retries(
@@ -214,7 +284,8 @@ def is_transient(error: BaseException) -> bool:
     it parses an error page), so the whole chain of causes is inspected.
     """
     return any(
-        isinstance(link, NETWORK_ERRORS) or _http_status(link) in TRANSIENT_HTTP_STATUSES
+        isinstance(link, (*NETWORK_ERRORS, IncompleteResponseError))
+        or _http_status(link) in TRANSIENT_HTTP_STATUSES
         for link in _causes(error)
     )
 
@@ -246,65 +317,64 @@ def _summary(error: BaseException) -> str:
     text = " ".join(str(error).split())
     if len(text) > 300:
         text = text[:300] + "..."
+    if isinstance(error, IngestError):
+        return text  # our own words already
     summary = f"{type(error).__name__}: {text}" if text else type(error).__name__
     status = next(filter(None, map(_http_status, _causes(error))), None)
     return f"HTTP {status}, {summary}" if status and str(status) not in text else summary
 
 
-def astropy_to_arrow(table: Table) -> pa.Table:
-    """An astropy table (as parsed from a VOTable) as Arrow, masked values as nulls."""
-    arrays = {}
-    for name in table.colnames:
-        column = table[name]
-        values = np.asarray(column)
-        mask = np.ma.getmaskarray(column)
-        if values.dtype.kind == "S":
-            values = np.char.decode(values, "utf-8")
-        elif values.dtype.kind == "O":
-            values = np.array([_decoded(value) for value in values], dtype=object)
-        arrays[name] = pa.array(values, mask=mask if mask.any() else None)
-    return pa.table(arrays)
+def votable_from_response(response: requests.Response) -> VOTableFile:
+    """The VOTable a service answered with (HTTP 200). A web page instead (a maintenance
+    notice, a proxy's login) is an error; a document cut short is retried; a query the
+    service reports as failed (QUERY_STATUS ERROR) is an error with the service's words."""
+    content_type = response.headers.get("Content-Type", "")
+    body = response.content
+    if "html" in content_type.lower() or re.match(rb"\s*<(!doctype\s+)?html", body, re.I):
+        raise ArchiveResponseError(
+            f"the service answered HTTP {response.status_code} with a web page"
+            f" ({content_type or 'no content type'}), not a VOTable: {_page_text(body)!r};"
+            " it may be down for maintenance: try again later"
+        )
+    try:
+        with astropy_warnings_ignored():
+            votable = parse_votable(io.BytesIO(body))
+            votable.get_first_table()
+    except Exception as error:
+        raise IncompleteResponseError(
+            f"the response is not a complete VOTable ({len(body)} bytes: {error}); the"
+            " transfer was probably cut short"
+        ) from error
+    failed = [info.content or "" for info in query_statuses(votable) if info.value == "ERROR"]
+    if failed:
+        raise ArchiveResponseError(f"the service reports the query failed: {failed[0]}")
+    return votable
 
 
-def _decoded(value: object) -> object:
-    return value.decode("utf-8") if isinstance(value, bytes) else value
+def query_statuses(votable: VOTableFile) -> list:
+    """Every QUERY_STATUS INFO of the document (a TAP service may put one after the table)."""
+    return [info for info in votable.iter_info() if info.name == "QUERY_STATUS"]
 
 
-def conform(
-    table: pa.Table,
-    contract: RawTable,
-    renames: Mapping[str, str],
-    *,
-    optional_may_be_missing: bool,
-) -> pa.Table:
-    """`table` with exactly the columns and types of `contract`.
-
-    A contract column is read from the response column `renames` gives for it, else from
-    the column of its own name. A missing column is an error, unless it is optional in
-    the contract and `optional_may_be_missing`: then it becomes nulls.
-    """
-    columns = {}
-    for name, data_type in contract.columns.items():
-        source = renames.get(name, name)
-        if source in table.column_names:
-            columns[name] = _cast(table[source], data_type)
-        elif optional_may_be_missing and name not in contract.required:
-            columns[name] = pa.nulls(table.num_rows, data_type)
-        else:
-            raise ArchiveResponseError(
-                f"the response has no column {source!r} for {contract.name}.{name}; "
-                f"its columns are {', '.join(table.column_names)}"
-            )
-    return pa.table(columns, schema=contract.arrow_schema)
+def _page_text(body: bytes) -> str:
+    """The words of a web page, without its markup, shortened."""
+    text = re.sub(r"(?s)<(script|style).*?</\1>|<[^>]+>", " ", body.decode("utf-8", "replace"))
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _cast(column: pa.ChunkedArray, data_type: pa.DataType) -> pa.ChunkedArray:
-    if pa.types.is_string(data_type):
-        text = column.cast(pa.string())
-        # VOTable writes a missing text value as an empty cell.
-        return pc.if_else(pc.equal(pc.utf8_trim_whitespace(text), ""), None, text)
-    # A safe cast: an integer column typed double by the service casts only if whole.
-    return column.cast(data_type)
+def add_offline_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="answer from the cache only, sending nothing (also $XRAY_ARCHIVE_OFFLINE=1)",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> ArchiveSettings:
+    """The archive settings, offline when --offline says so."""
+    settings = archive_settings()
+    return dataclasses.replace(settings, offline=True) if args.offline else settings
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:

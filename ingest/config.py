@@ -11,7 +11,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT = REPO_ROOT / "dbt_project.yml"
 
 
 def warehouse_path() -> Path:
@@ -50,9 +53,8 @@ class ArchiveSettings:
     csc_max_rows_per_chunk: int
     # Detections uploaded to X-Match per request (the service accepts up to 100 MB).
     xmatch_rows_per_chunk: int
-    # The original analysis's 3 arcsec (dbt var simbad_match_radius_arcsec); X-Match
-    # accepts at most 180.
-    crossmatch_radius_arcsec: float
+    # Answer from the cache only, sending nothing; a chunk not cached is an error.
+    offline: bool
 
 
 def archive_settings() -> ArchiveSettings:
@@ -70,8 +72,15 @@ def archive_settings() -> ArchiveSettings:
         csc_names_per_chunk=_env_int("XRAY_CSC_NAMES_PER_CHUNK", 200),
         csc_max_rows_per_chunk=_env_int("XRAY_CSC_MAXREC", 500_000),
         xmatch_rows_per_chunk=_env_int("XRAY_XMATCH_ROWS_PER_CHUNK", 20_000),
-        crossmatch_radius_arcsec=_env_float("XRAY_CROSSMATCH_RADIUS_ARCSEC", 3.0),
+        offline=_env_int("XRAY_ARCHIVE_OFFLINE", 0) != 0,
     )
+
+
+def match_radius_arcsec() -> float:
+    """dbt var simbad_match_radius_arcsec: the radius the warehouse matches SIMBAD within,
+    and so the radius `python -m ingest simbad` fetches pairs within unless told otherwise
+    (one setting, in dbt_project.yml)."""
+    return float(yaml.safe_load(DBT_PROJECT.read_text())["vars"]["simbad_match_radius_arcsec"])
 
 
 def _env_str(variable: str, default: str) -> str:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import sys
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,21 +21,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyvo
+import requests
 from astroquery.query import BaseVOQuery
-from pyvo.dal.exceptions import DALOverflowWarning
+from pyvo.dal.exceptions import DALServiceError
 
 from ingest.archive_cache import (
-    ArchiveFetchError,
     ArchiveResponseError,
     Chunk,
     FetchResult,
     TimeoutHTTPAdapter,
-    astropy_to_arrow,
-    conform,
+    add_offline_argument,
     fetch_chunks,
+    query_statuses,
+    settings_from_args,
+    votable_from_response,
     write_parquet,
 )
-from ingest.config import ArchiveSettings, archive_settings
+from ingest.config import ArchiveSettings
+from ingest.conform import arrow_from_votable, detections_from
+from ingest.errors import IngestError
 from ingest.schema import CSC_DETECTIONS, DETECTION_KEY
 
 SERVICE = "csc"
@@ -208,19 +210,38 @@ class CscTap(BaseVOQuery):
         self.tap = pyvo.dal.TAPService(url, session=self._session)
 
     def query(self, adql: str) -> pa.Table:
-        """Run `adql` synchronously; the VOTable result as Arrow."""
-        with warnings.catch_warnings():
-            # A truncated result must fail, not pass as a complete chunk.
-            warnings.simplefilter("error", DALOverflowWarning)
-            try:
-                result = self.tap.run_sync(adql, maxrec=self.max_rows, FORMAT="votable")
-            except DALOverflowWarning as overflow:
-                raise ArchiveResponseError(
-                    f"the result reached MAXREC={self.max_rows} rows and was cut: use narrower "
-                    "declination strips (XRAY_CSC_DEC_STRIP_DEG) or fewer names per chunk "
-                    "(XRAY_CSC_NAMES_PER_CHUNK)"
-                ) from overflow
-        return astropy_to_arrow(result.to_table())
+        """Run `adql` synchronously; the VOTable result as Arrow, as the service sent it."""
+        query = self.tap.create_query(adql, maxrec=self.max_rows, FORMAT="votable")
+        try:
+            response = query.submit()
+            response.raise_for_status()
+        except requests.RequestException as error:
+            # pyvo's wording, with the service's own message for a rejected query.
+            raise DALServiceError.from_except(error, query.queryurl) from error
+        votable = votable_from_response(response)
+        table = votable.get_first_table()
+        # A result of exactly MAXREC rows is cut, whatever the service's status says
+        # (pyvo lets OVERFLOW pass at exactly MAXREC).
+        overflow = any(info.value == "OVERFLOW" for info in query_statuses(votable))
+        if overflow or len(table.array) >= self.max_rows:
+            raise ArchiveResponseError(
+                f"the result reached MAXREC={self.max_rows} rows, so rows may be missing: use"
+                " narrower declination strips (XRAY_CSC_DEC_STRIP_DEG) or fewer names per"
+                " chunk (XRAY_CSC_NAMES_PER_CHUNK), or raise XRAY_CSC_MAXREC"
+            )
+        return arrow_from_votable("the response", table)
+
+
+def conform_detections(origin: str, response: pa.Table) -> pa.Table:
+    """A chunk's response as raw.csc_detections rows; the query selects every contract
+    column, so a response without one of them is wrong, not a partial CSC table."""
+    conformed = detections_from(origin, response)[CSC_DETECTIONS.name]
+    if conformed.missing_columns:
+        raise IngestError(
+            f"{origin} has no column {', '.join(map(repr, conformed.missing_columns))}, which"
+            f" the query selects; its columns are {', '.join(response.column_names)}"
+        )
+    return conformed.rows
 
 
 def fetch_detections(scope: Scope, settings: ArchiveSettings) -> tuple[pa.Table, FetchResult]:
@@ -232,14 +253,10 @@ def fetch_detections(scope: Scope, settings: ArchiveSettings) -> tuple[pa.Table,
         endpoint=settings.csc_tap_url,
         chunks=chunks,
         fetch=lambda chunk: tap.query(chunk.query),
+        conform=conform_detections,
         settings=settings,
     )
-    detections = pa.concat_tables(
-        [
-            conform(table, CSC_DETECTIONS, {}, optional_may_be_missing=False)
-            for table in fetched.tables
-        ]
-    )
+    detections = fetched.rows(CSC_DETECTIONS)
     if isinstance(scope, Cone):
         positions = (detections["ra"].to_numpy(), detections["dec"].to_numpy())
         detections = detections.filter(pa.array(scope.contains(*positions)))
@@ -272,26 +289,29 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         "--names", type=Path, metavar="FILE", help="a file of CSC source names, one per line"
     )
     parser.add_argument("--out", type=Path, required=True, help="the Parquet file to write")
+    add_offline_argument(parser)
     parser.set_defaults(func=run_cli)
 
 
 def scope_from_args(args: argparse.Namespace) -> Scope:
     if args.all:
         return WHOLE_SKY
-    if args.cone:
-        return Cone(*args.cone)
-    if args.box:
-        return Box(*args.box)
-    return Names.from_file(args.names)
+    try:
+        if args.cone:
+            return Cone(*args.cone)
+        if args.box:
+            return Box(*args.box)
+        return Names.from_file(args.names)
+    except (ValueError, OSError) as error:
+        raise IngestError(f"csc: {error}") from error
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    settings = archive_settings()
+    settings = settings_from_args(args)
     try:
         detections, fetched = fetch_detections(scope_from_args(args), settings)
-    except (ArchiveFetchError, ArchiveResponseError, ValueError, OSError) as error:
-        print(f"csc: {error}", file=sys.stderr)
-        return 1
+    except ValueError as error:  # a chunk size set to nothing
+        raise IngestError(f"csc: {error}") from error
     write_parquet(detections, args.out)
     sources = pc.count_distinct(detections["name"]).as_py()
     print(

@@ -19,9 +19,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.config import warehouse_path
+from ingest.config import match_radius_arcsec, warehouse_path
 from ingest.demo import DEMO_SEED, write_demo
-from ingest.files import FILE_FORMATS, IngestError, InputFile, InputSet, TableLoad, read_input_set
+from ingest.errors import IngestError
+from ingest.files import FILE_FORMATS, InputFile, InputSet, TableLoad, read_input_set
 from ingest.schema import LOAD_LOG, RAW_SCHEMA, RAW_TABLES, RawTable
 
 INPUT_ROLES = ("detections", "simbad", "crossmatch")
@@ -103,6 +104,8 @@ def _replace_raw_tables(con: duckdb.DuckDBPyConnection, loads: dict[str, TableLo
             "row_count": load.rows.num_rows,
             "missing_columns": list(load.missing_columns),
             "ignored_columns": list(load.ignored_columns),
+            "empty_columns": list(load.empty_columns),
+            "crossmatch_radius_arcsec": load.crossmatch_radius_arcsec,
             "loaded_at": loaded_at,
         }
         for load in loads.values()
@@ -158,23 +161,42 @@ def read_inputs_toml(path: Path) -> InputSet:
 
 
 def summary_lines(report: LoadReport) -> list[str]:
-    """A few lines per raw table: rows loaded and from where, missing and ignored columns."""
+    """A few lines per raw table: rows loaded and from where, what the file lacked or left
+    empty, what was ignored, and the radius that archive pairs were fetched within."""
     lines = []
     for raw_table in RAW_TABLES:
         load = report.loads.get(raw_table.name)
         if load is None:
             lines.append(f"{RAW_SCHEMA}.{raw_table.name}: empty (no input)")
             continue
+        source = load.source
+        compressed = f", {source.compression}-compressed" if source.compression else ""
         lines.append(
             f"{RAW_SCHEMA}.{raw_table.name}: {load.rows.num_rows} rows"
-            f" from {load.source.path} ({load.source.file_format})"
+            f" from {source.path} ({source.file_format}{compressed})"
         )
         if load.missing_columns:
             lines.append(f"  missing, loaded as null: {', '.join(load.missing_columns)}")
+        if load.empty_columns:
+            lines.append(f"  empty in every row, loaded as null: {', '.join(load.empty_columns)}")
         if load.ignored_columns:
             lines.append(f"  ignored: {', '.join(load.ignored_columns)}")
+        if load.crossmatch_radius_arcsec is not None:
+            lines.append(_radius_line(load.crossmatch_radius_arcsec))
     lines.append(f"load {report.load_id} written to {report.warehouse}")
     return lines
+
+
+def _radius_line(fetched_arcsec: float) -> str:
+    line = f"  pairs fetched within {fetched_arcsec:g} arcsec"
+    matched_arcsec = match_radius_arcsec()
+    if fetched_arcsec < matched_arcsec:
+        line += (
+            f", less than dbt var simbad_match_radius_arcsec ({matched_arcsec:g}): objects"
+            " between the two radii are missing, so the build will fail; fetch the pairs"
+            f" again with --radius {matched_arcsec:g} or lower the var"
+        )
+    return line
 
 
 # ---------------------------------------------------------------------------

@@ -8,24 +8,36 @@ The `live` tests at the end send one tiny query to each real service.
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import warnings
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import requests
+from astropy.io.votable import from_table
+from astropy.io.votable import parse as parse_votable
+from astropy.utils.exceptions import AstropyWarning
 
-from ingest import csc, simbad
+from ingest import csc, xmatch
 from ingest.__main__ import main as ingest_main
-from ingest.archive_cache import RetryPolicy, is_transient
+from ingest.archive_cache import ChunkCache, RetryPolicy, is_transient
 from ingest.config import CSC_TAP_URL, XMATCH_URL, archive_settings
-from ingest.schema import CSC_DETECTIONS, DESCRIPTORS, SIMBAD_CROSSMATCH
+from ingest.schema import (
+    CROSSMATCH_RADIUS_METADATA_KEY,
+    CSC_DETECTIONS,
+    DESCRIPTORS,
+    SIMBAD_CROSSMATCH,
+)
 from tests.recordings.archive_replay import (
     EGS_CONE,
     NAMES,
     RECORDINGS,
+    VOTABLE_CONTENT_TYPE,
     XMATCH_RADIUS_ARCSEC,
     ArchiveReplayServer,
     Fault,
@@ -69,6 +81,42 @@ XMATCH_OVERFLOW_VOTABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
 </VOTABLE>
 """
 
+# A maintenance notice served with HTTP 200, as a proxy or a portal in front of the
+# service would.
+MAINTENANCE_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Scheduled maintenance</title>"
+    b"<style>h1 {color: red}</style></head><body><h1>Service unavailable</h1>"
+    b"<p>The archive is down until 14:00 UTC.</p></body></html>"
+)
+# The recorded answer to the cone's second strip (21 detections).
+CONE_STRIP_2 = (RECORDINGS / "csc_tap" / "cone-2.vot").read_bytes()
+XMATCH_CHUNK_1 = (RECORDINGS / "xmatch" / "simbad-1.vot").read_bytes()
+
+
+def without_column(votable: bytes, column: str) -> bytes:
+    """A recorded VOTable with one column left out: well-formed, but not the contract."""
+    out = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AstropyWarning)  # the recordings' CDS-style units
+        table = parse_votable(io.BytesIO(votable)).get_first_table().to_table()
+        table.remove_column(column)
+        from_table(table).to_xml(out)
+    return out.getvalue()
+
+
+def votable_fault(service: str, matches, body: bytes, **options) -> Fault:
+    return Fault(
+        service, matches, status=200, body=body, content_type=VOTABLE_CONTENT_TYPE, **options
+    )
+
+
+def error_message(capsys) -> str:
+    """What the user sees on stderr after the progress bar: `error: ...`, no traceback."""
+    err = capsys.readouterr().err
+    match = re.search(r"(?:^|[\r\n])(error: .*)", err, re.DOTALL)
+    assert match and "Traceback" not in err, err
+    return match[1]
+
 
 @pytest.fixture
 def server():
@@ -109,6 +157,14 @@ def cone_queries() -> list[str]:
 
 def _plan_inputs():
     return csc.load_query_template(), archive_settings()
+
+
+def failed_cone_fetch(archive_env: Path, capsys, server, *faults: Fault) -> str:
+    """The message of a cone fetch that `faults` make fail (exit 2), nothing written."""
+    server.faults.extend(faults)
+    assert fetch_cone(archive_env / "out.parquet") == 2
+    assert not (archive_env / "out.parquet").exists()
+    return error_message(capsys)
 
 
 def in_strip(low: str):
@@ -258,7 +314,7 @@ def test_a_timeout_is_retried(archive_env, server, monkeypatch):
 
 def test_persistent_failure_stops_naming_the_chunk_and_a_rerun_resumes(archive_env, server, capsys):
     server.faults.append(Fault("csc_tap", in_strip("52.6"), status=503))
-    assert fetch_cone(archive_env / "out.parquet") == 1
+    assert fetch_cone(archive_env / "out.parquet") == 2
 
     message = capsys.readouterr().err
     assert "chunk 2/3 (dec 52.6..52.7) still failing after 3 attempt(s)" in message
@@ -286,7 +342,7 @@ def test_a_rejected_query_is_not_retried(archive_env, server, capsys):
             content_type="text/plain",
         )
     )
-    assert fetch_cone(archive_env / "out.parquet") == 1
+    assert fetch_cone(archive_env / "out.parquet") == 2
     message = capsys.readouterr().err
     assert "not a transient error, so not retried" in message
     assert "ADQL syntax error" in message
@@ -303,11 +359,142 @@ def test_a_result_cut_at_the_row_limit_fails_instead_of_losing_rows(archive_env,
             content_type="application/x-votable+xml",
         )
     )
-    assert fetch_cone(archive_env / "out.parquet") == 1
+    assert fetch_cone(archive_env / "out.parquet") == 2
     message = capsys.readouterr().err
     assert "chunk 2/3 (dec 52.6..52.7) failed (not a transient error" in message
     assert "reached MAXREC=500000 rows" in message and "XRAY_CSC_DEC_STRIP_DEG" in message
     assert len(server.queries("csc_tap")) == 2
+
+
+def test_a_persistent_http_500_stops_naming_the_chunk(archive_env, server, capsys):
+    message = failed_cone_fetch(
+        archive_env, capsys, server, Fault("csc_tap", in_strip("52.6"), status=500)
+    )
+    assert message.startswith(
+        "error: csc: chunk 2/3 (dec 52.6..52.7) still failing after 3 attempt(s):"
+        " DALServiceError: 500 Server Error"
+    )
+    assert "1 chunk(s) before it are cached" in message
+    assert len(server.queries("csc_tap")) == 1 + RETRY_ATTEMPTS
+
+
+def test_a_persistent_timeout_stops_naming_the_chunk(archive_env, server, monkeypatch, capsys):
+    monkeypatch.setenv("XRAY_ARCHIVE_TIMEOUT", "0.3")
+    slow = Fault("csc_tap", in_strip("52.7"), status=None, delay_seconds=1)
+    message = failed_cone_fetch(archive_env, capsys, server, slow)
+    assert "chunk 3/3 (dec 52.7..52.77) still failing after 3 attempt(s)" in message
+    assert "Read timed out. (read timeout=0.3)" in message
+    assert "2 chunk(s) before it are cached" in message
+
+
+def test_a_votable_cut_short_is_retried_and_then_reported(archive_env, server, capsys):
+    cut = votable_fault("csc_tap", in_strip("52.6"), CONE_STRIP_2[: len(CONE_STRIP_2) // 2])
+    cut.times = 1
+    server.faults.append(cut)
+    assert fetch_cone(archive_env / "once.parquet") == 0, "a second try gets the whole answer"
+    assert "not a complete VOTable" in capsys.readouterr().out
+
+    cut.times, cut.hits = None, 0
+    server.requests.clear()
+    for cached in (archive_env / "cache" / "csc").glob("*.parquet"):
+        cached.unlink()
+    assert fetch_cone(archive_env / "out.parquet") == 2
+    message = error_message(capsys)
+    assert "chunk 2/3 (dec 52.6..52.7) still failing after 3 attempt(s): the response is not a" in (
+        message
+    )
+    assert f"complete VOTable ({len(CONE_STRIP_2) // 2} bytes: " in message
+    assert "the transfer was probably cut short" in message
+
+
+def test_a_web_page_with_status_200_is_not_taken_for_a_result(archive_env, server, capsys):
+    page = Fault(
+        "csc_tap", in_strip("52.6"), status=200, body=MAINTENANCE_PAGE, content_type="text/html"
+    )
+    message = failed_cone_fetch(archive_env, capsys, server, page)
+    assert message.startswith(
+        "error: csc: chunk 2/3 (dec 52.6..52.7) failed (not a transient error, so not retried):"
+        " the service answered HTTP 200 with a web page (text/html), not a VOTable:"
+        " 'Scheduled maintenance Service unavailable The archive is down until 14:00 UTC.'"
+    )
+    assert len(server.queries("csc_tap")) == 2
+
+
+def test_a_response_missing_a_column_is_not_cached_and_a_rerun_asks_again(
+    archive_env, server, capsys
+):
+    incomplete = without_column(CONE_STRIP_2, "bb_kt")
+    message = failed_cone_fetch(
+        archive_env, capsys, server, votable_fault("csc_tap", in_strip("52.6"), incomplete, times=1)
+    )
+    assert message.startswith(
+        "error: csc: chunk 2/3 (dec 52.6..52.7), the response has no column 'bb_kt', which the"
+        " query selects; its columns are name, obsid, region_id,"
+    )
+    assert "The response was not cached; 1 chunk(s) before it are cached" in message
+    assert len(list((archive_env / "cache" / "csc").glob("*.parquet"))) == 1
+
+    server.requests.clear()
+    assert fetch_cone(archive_env / "out.parquet") == 0
+    assert [fields["QUERY"] for fields in server.queries("csc_tap")] == cone_queries()[1:]
+
+
+def test_a_cached_chunk_that_no_longer_fits_is_discarded_and_fetched_again(
+    archive_env, server, capsys
+):
+    assert fetch_cone(archive_env / "first.parquet") == 0
+    # As a version that cached before checking would have left it.
+    settings = archive_settings()
+    cache = ChunkCache(settings.cache_dir, csc.SERVICE, settings.csc_tap_url)
+    strip_2 = csc.plan_chunks(csc.Cone(*EGS_CONE), *_plan_inputs())[1]
+    pq.write_table(cache.load(strip_2).drop_columns(["hard_hs"]), cache.path(strip_2))
+    capsys.readouterr()
+    server.requests.clear()
+
+    assert fetch_cone(archive_env / "second.parquet") == 0
+    out = capsys.readouterr().out
+    assert "csc: chunk 2/3 (dec 52.6..52.7), cached has no column 'hard_hs'" in out
+    assert f"the cached response {cache.path(strip_2)} is discarded" in out
+    assert [fields["QUERY"] for fields in server.queries("csc_tap")] == [cone_queries()[1]]
+    assert pq.read_table(archive_env / "second.parquet").equals(
+        pq.read_table(archive_env / "first.parquet")
+    )
+
+
+def test_exactly_maxrec_rows_is_a_cut_whatever_the_status_says(
+    archive_env, server, monkeypatch, capsys
+):
+    # The second strip's recording has 21 rows and QUERY_STATUS OK.
+    monkeypatch.setenv("XRAY_CSC_MAXREC", "21")
+    message = failed_cone_fetch(archive_env, capsys, server)
+    assert message.startswith(
+        "error: csc: chunk 2/3 (dec 52.6..52.7) failed (not a transient error, so not retried):"
+        " the result reached MAXREC=21 rows, so rows may be missing"
+    )
+    assert [fields["MAXREC"] for fields in server.queries("csc_tap")] == ["21", "21"]
+
+
+def test_offline_answers_from_the_cache_and_names_the_chunks_it_lacks(
+    archive_env, server, monkeypatch, capsys
+):
+    monkeypatch.setenv("XRAY_ARCHIVE_OFFLINE", "1")
+    assert fetch_cone(archive_env / "out.parquet") == 2
+    cache = archive_env / "cache" / "csc"
+    assert error_message(capsys).startswith(
+        "error: csc: offline (XRAY_ARCHIVE_OFFLINE or --offline), and 3 of 3 chunk(s) are not in"
+        f" the cache {cache}: chunk 1 (dec 52.57..52.6), chunk 2 (dec 52.6..52.7), chunk 3"
+        " (dec 52.7..52.77); run without --offline to fetch them"
+    )
+    assert server.requests == []
+
+    monkeypatch.delenv("XRAY_ARCHIVE_OFFLINE")
+    assert fetch_cone(archive_env / "online.parquet") == 0
+    server.requests.clear()
+    ra, dec, radius = EGS_CONE
+    cone = ["--cone", str(ra), str(dec), str(radius)]
+    assert ingest("csc", *cone, "--offline", "--out", str(archive_env / "offline.parquet")) == 0
+    assert server.requests == []
+    assert pq.read_table(archive_env / "offline.parquet").num_rows == CONE_DETECTIONS
 
 
 # SIMBAD through X-Match over HTTP.
@@ -374,7 +561,7 @@ def test_crossmatch_second_run_sends_nothing_and_failures_resume(
     server.faults.append(
         Fault("xmatch", lambda fields: "2CXO J141803.3+524127,9734," in fields.get("cat1", ""))
     )
-    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 1
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 2
     assert "xmatch_simbad: chunk 2/3 (detections 11-20 of 28)" in capsys.readouterr().err
     assert len(server.queries("xmatch")) == 1 + RETRY_ATTEMPTS
 
@@ -400,7 +587,7 @@ def test_crossmatch_rejected_by_the_service_is_not_retried(
     server.faults.append(
         Fault("xmatch", status=400, body=XMATCH_ERROR_VOTABLE, content_type="text/xml")
     )
-    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 1
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 2
     message = capsys.readouterr().err
     assert "not a transient error" in message and "Catalogue must be a URL" in message
     assert len(server.queries("xmatch")) == 1
@@ -410,9 +597,89 @@ def test_crossmatch_cut_at_the_row_limit_fails(cone_detections, archive_env, ser
     server.faults.append(
         Fault("xmatch", status=200, body=XMATCH_OVERFLOW_VOTABLE, content_type="text/xml")
     )
-    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 1
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 2
     assert "XRAY_XMATCH_ROWS_PER_CHUNK" in capsys.readouterr().err
     assert len(server.queries("xmatch")) == 1
+
+
+def test_crossmatch_web_page_with_status_200_is_an_error(
+    cone_detections, archive_env, server, capsys
+):
+    server.faults.append(
+        Fault("xmatch", status=200, body=MAINTENANCE_PAGE, content_type="text/html; charset=utf-8")
+    )
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 2
+    assert error_message(capsys).startswith(
+        "error: xmatch_simbad: chunk 1/3 (detections 1-10 of 28) failed (not a transient error,"
+        " so not retried): the service answered HTTP 200 with a web page (text/html;"
+        " charset=utf-8), not a VOTable: 'Scheduled maintenance Service unavailable"
+    )
+    assert len(server.queries("xmatch")) == 1
+
+
+def test_crossmatch_response_missing_a_column_is_not_cached(
+    cone_detections, archive_env, server, capsys
+):
+    server.faults.append(
+        votable_fault("xmatch", lambda fields: True, without_column(XMATCH_CHUNK_1, "main_type"))
+    )
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 2
+    message = error_message(capsys)
+    assert message.startswith(
+        "error: xmatch_simbad: chunk 1/3 (detections 1-10 of 28), the response: missing required"
+        " column(s) of raw.simbad_crossmatch: 'main_type' (or otype)"
+    )
+    assert "The response was not cached" in message
+    assert not (archive_env / "cache" / "xmatch_simbad").exists()
+
+
+def test_crossmatch_offline_names_the_chunks_it_lacks(cone_detections, archive_env, server, capsys):
+    server.faults.append(Fault("xmatch", lambda f: "2CXO J141803.3+524127,9734," in f["cat1"]))
+    assert crossmatch(cone_detections, archive_env / "pairs.parquet") == 2
+    capsys.readouterr()
+    server.requests.clear()
+    status = ingest(
+        "simbad",
+        "--detections",
+        str(cone_detections),
+        "--offline",
+        "--out",
+        str(archive_env / "pairs.parquet"),
+    )
+    assert status == 2
+    message = error_message(capsys)
+    assert "2 of 3 chunk(s) are not in the cache" in message
+    assert "chunk 2 (detections 11-20 of 28), chunk 3 (detections 21-28 of 28)" in message
+    assert server.requests == []
+
+
+def test_crossmatch_radius_defaults_to_the_match_radius_and_is_recorded(
+    cone_detections, archive_env, server, tmp_path
+):
+    out = archive_env / "pairs.parquet"
+    assert ingest("simbad", "--detections", str(cone_detections), "--out", str(out)) == 0
+    assert {fields["distMaxArcsec"] for fields in server.queries("xmatch")} == {"3.0"}
+    metadata = pq.read_schema(out).metadata
+    assert float(metadata[CROSSMATCH_RADIUS_METADATA_KEY]) == XMATCH_RADIUS_ARCSEC
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert (
+        ingest(
+            "files",
+            "--detections",
+            str(cone_detections),
+            "--crossmatch",
+            str(out),
+            "--db",
+            str(warehouse),
+        )
+        == 0
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        logged = con.execute(
+            "select raw_table, crossmatch_radius_arcsec from raw.load_log order by raw_table"
+        ).fetchall()
+    assert logged == [("csc_detections", None), ("simbad_crossmatch", 3.0)]
 
 
 def test_crossmatch_radius_is_checked(cone_detections, archive_env, capsys):
@@ -425,8 +692,10 @@ def test_crossmatch_radius_is_checked(cone_detections, archive_env, capsys):
         "--out",
         str(archive_env / "pairs.parquet"),
     )
-    assert status == 1
-    assert "radius must be in (0, 180] arcsec" in capsys.readouterr().err
+    assert status == 2
+    assert (
+        error_message(capsys) == "error: simbad: the radius must be in (0, 180] arcsec, not 200\n"
+    )
 
 
 def test_the_recorder_saves_what_the_services_answer(server, tmp_path: Path):
@@ -475,12 +744,11 @@ def test_transient_errors_are_recognised_through_wrapping_exceptions():
 
 
 def test_settings_default_to_the_real_services_and_follow_the_environment(monkeypatch):
-    for variable in ("XRAY_CSC_TAP_URL", "XRAY_XMATCH_URL", "XRAY_CROSSMATCH_RADIUS_ARCSEC"):
+    for variable in ("XRAY_CSC_TAP_URL", "XRAY_XMATCH_URL", "XRAY_ARCHIVE_OFFLINE"):
         monkeypatch.delenv(variable, raising=False)
     settings = archive_settings()
     assert (settings.csc_tap_url, settings.xmatch_url) == (CSC_TAP_URL, XMATCH_URL)
-    assert settings.crossmatch_radius_arcsec == 3.0
-    assert settings.cache_dir.name == "cache"
+    assert settings.cache_dir.name == "cache" and not settings.offline
 
     monkeypatch.setenv("XRAY_CSC_TAP_URL", "http://127.0.0.1:1/tap")
     monkeypatch.setenv("XRAY_ARCHIVE_RETRY_ATTEMPTS", "7")
@@ -523,7 +791,7 @@ def test_live_xmatch_finds_simbad_objects_near_a_known_quasar(live_settings):
             "dec": [15.961544994199],
         }
     )
-    pairs, fetched = simbad.fetch_crossmatch(detections, 3.0, live_settings)
+    pairs, fetched = xmatch.fetch_crossmatch(detections, 3.0, live_settings)
     assert fetched.chunks_fetched == 1
     assert pairs.schema == SIMBAD_CROSSMATCH.arrow_schema
     assert pairs.num_rows >= 1 and pairs["main_type"].null_count == 0

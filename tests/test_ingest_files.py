@@ -22,7 +22,8 @@ import pytest
 from astropy.table import MaskedColumn
 from astropy.table import Table as AstropyTable
 
-from ingest.files import IngestError, InputFile, InputSet
+from ingest.errors import IngestError
+from ingest.files import InputFile, InputSet
 from ingest.loader import ensure_raw_tables, load_input_set, read_inputs_toml
 from ingest.schema import (
     CSC_DETECTIONS,

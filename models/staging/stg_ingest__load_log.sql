@@ -18,6 +18,8 @@ final as (
         row_count,
         missing_columns,
         ignored_columns,
+        empty_columns,
+        crossmatch_radius_arcsec,
         loaded_at
 
     from source

@@ -67,7 +67,6 @@ def scenario_environment(tap_url: str, xmatch_url: str, cache_dir: Path) -> dict
         "XRAY_CSC_DEC_STRIP_DEG": str(CONE_STRIP_DEGREES),
         "XRAY_CSC_NAMES_PER_CHUNK": str(NAMES_PER_CHUNK),
         "XRAY_XMATCH_ROWS_PER_CHUNK": str(XMATCH_ROWS_PER_CHUNK),
-        "XRAY_CROSSMATCH_RADIUS_ARCSEC": str(XMATCH_RADIUS_ARCSEC),
     }
 
 
@@ -140,7 +139,7 @@ class ArchiveReplayServer:
             index = json.loads((self.directory / "index.json").read_text())
             self.recordings = [Recording(**entry) for entry in index["exchanges"]]
             self.xmatch_tables_file = index["xmatch_tables"]
-        self._results: dict[str, bytes] = {}
+        self._results: dict[str, tuple[str, bytes]] = {}
         self._result_numbers = itertools.count(1)
         self._response_numbers: dict[str, itertools.count] = {}
         self._lock = threading.Lock()
@@ -197,7 +196,7 @@ class ArchiveReplayServer:
             if fault.status is not None:
                 return fault.status, fault.content_type, fault.body
         if kind == "results":
-            return 200, VOTABLE_CONTENT_TYPE, self._results[fields["result"]]
+            return 200, *self._results[fields["result"]]
         if kind == "tables":
             if self.recording_mode:
                 self._record_table_names()
@@ -215,10 +214,10 @@ class ArchiveReplayServer:
             return 400, "text/plain", f"no recording for this request: {key}".encode()
         return 200, VOTABLE_CONTENT_TYPE, (self.directory / recording.response).read_bytes()
 
-    def store_result(self, body: bytes) -> str:
+    def store_result(self, content_type: str, body: bytes) -> str:
         with self._lock:
             number = str(next(self._result_numbers))
-            self._results[number] = body
+            self._results[number] = (content_type, body)
         return number
 
     def _active_fault(self, service: str, kind: str, fields: dict[str, str]) -> Fault | None:
@@ -293,17 +292,17 @@ def _handler_for(server: ArchiveReplayServer) -> type[BaseHTTPRequestHandler]:
             path = urlsplit(self.path).path
             if path == f"{TAP_PATH}/sync":
                 fields = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-                status, kind, payload = server.answer("csc_tap", "query", fields)
+                status, content_type, payload = server.answer("csc_tap", "query", fields)
                 if status == 200:
                     # The CSC service answers a sync query with a redirect to its result.
-                    result = server.store_result(payload)
+                    result = server.store_result(content_type, payload)
                     location = f"{server.tap_url}/sync/results/{result}"
                     self.send_response(303)
                     self.send_header("Location", location)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                self._send(status, kind, payload)
+                self._send(status, content_type, payload)
             elif path == XMATCH_PATH:
                 self._send(*server.answer("xmatch", "query", _multipart(content_type, body)))
             else:

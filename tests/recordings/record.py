@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from unittest import mock
 
-from ingest import csc, simbad
+from ingest import csc, xmatch
 from ingest.config import CSC_TAP_URL, XMATCH_URL, archive_settings
 from tests.recordings.archive_replay import (
     EGS_CONE,
@@ -46,7 +46,7 @@ def record(tap_url: str, xmatch_url: str, directory: Path) -> ArchiveReplayServe
             proxy.scenario = "names"
             csc.fetch_detections(csc.Names(NAMES), settings)
             proxy.scenario = "simbad"
-            simbad.fetch_crossmatch(detections, XMATCH_RADIUS_ARCSEC, settings)
+            xmatch.fetch_crossmatch(detections, XMATCH_RADIUS_ARCSEC, settings)
     proxy.save_index()
     return proxy
 

@@ -1,13 +1,15 @@
-"""Crossmatch detections with SIMBAD through CDS X-Match into a raw.simbad_crossmatch file.
+"""CDS X-Match client: crossmatch detections with SIMBAD into a raw.simbad_crossmatch file.
 
 The detections' positions and keys are uploaded in chunks to X-Match (astroquery's
 XMatch, cat2='simbad'); every SIMBAD object within the radius is kept, one row per
 detection-object pair, with X-Match's angDist as ang_dist_arcsec. Choosing the best
-candidate is the warehouse's job (dbt). Each chunk's response is cached by
-ingest.archive_cache.
+candidate is the warehouse's job (dbt), within its var simbad_match_radius_arcsec,
+which is also the radius fetched unless --radius says otherwise; the radius used is
+written into the Parquet file's metadata, and the loader logs it. Each chunk's
+response is cached by ingest.archive_cache.
 
     python -m ingest simbad --detections build/archive/csc_detections.parquet \\
-        --radius 3 --out build/archive/simbad_crossmatch.parquet
+        --out build/archive/simbad_crossmatch.parquet
 """
 
 from __future__ import annotations
@@ -16,28 +18,29 @@ import argparse
 import contextlib
 import csv
 import io
-import sys
 from pathlib import Path
 
 import astropy.units as u
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from astropy.io.votable import parse as parse_votable
 from astroquery.utils.url_helpers import urljoin_keep_path
 
 from ingest.archive_cache import (
-    ArchiveFetchError,
     ArchiveResponseError,
     Chunk,
     FetchResult,
-    astropy_to_arrow,
-    conform,
+    add_offline_argument,
     fetch_chunks,
+    query_statuses,
+    settings_from_args,
+    votable_from_response,
     write_parquet,
 )
-from ingest.config import ArchiveSettings, archive_settings
-from ingest.schema import DETECTION_KEY, SIMBAD_CROSSMATCH
+from ingest.config import ArchiveSettings, match_radius_arcsec
+from ingest.conform import arrow_from_votable, crossmatch_from
+from ingest.errors import IngestError
+from ingest.schema import CROSSMATCH_RADIUS_METADATA_KEY, DETECTION_KEY, SIMBAD_CROSSMATCH
 
 # astroquery.xmatch prints a notice on import when the optional `regions` package is
 # missing; it is only needed for X-Match's area= argument, which is not used here.
@@ -47,24 +50,10 @@ with contextlib.redirect_stdout(io.StringIO()):
 SERVICE = "xmatch_simbad"
 MAX_RADIUS_ARCSEC = 180.0  # X-Match's limit
 # The uploaded table: the detection key, and the position under names that SIMBAD's
-# columns (ra, dec) do not clash with in the response.
+# columns (ra, dec) do not clash with in the response. The response is angDist, the
+# uploaded columns, then SIMBAD's main_id, ra, dec, ..., B V R J H K u g r i z: the
+# contract's aliases (ingest/schema.py) name them all.
 UPLOAD_COLUMNS = (*DETECTION_KEY, "csc_ra", "csc_dec")
-# Contract column -> X-Match SIMBAD column, where the names differ. The response is
-# angDist, the uploaded columns, then SIMBAD's main_id, ra, dec, ..., B V R J H K u g r i z.
-XMATCH_COLUMNS = {
-    "ang_dist_arcsec": "angDist",
-    "mag_b": "B",
-    "mag_v": "V",
-    "mag_r": "R",
-    "mag_j": "J",
-    "mag_h": "H",
-    "mag_k": "K",
-    "mag_u_sdss": "u",
-    "mag_g_sdss": "g",
-    "mag_r_sdss": "r",
-    "mag_i_sdss": "i",
-    "mag_z_sdss": "z",
-}
 
 
 class SimbadXMatch(XMatchClass):
@@ -107,31 +96,32 @@ class SimbadXMatch(XMatchClass):
         )
         # Parsed here rather than by XMatch.query, which drops the QUERY_STATUS that says
         # whether the service cut the result.
-        votable = parse_votable(io.BytesIO(response.content))
-        statuses = [
-            info.value
-            for resource in votable.resources
-            for info in resource.infos
-            if info.name == "QUERY_STATUS"
-        ]
-        if "OVERFLOW" in statuses:
+        votable = votable_from_response(response)
+        if any(info.value == "OVERFLOW" for info in query_statuses(votable)):
             raise ArchiveResponseError(
                 "X-Match cut the result at its row limit: upload fewer detections per "
                 "request (XRAY_XMATCH_ROWS_PER_CHUNK)"
             )
-        return astropy_to_arrow(votable.get_first_table().to_table(use_names_over_ids=True))
+        return arrow_from_votable("the response", votable.get_first_table())
+
+
+def conform_pairs(origin: str, response: pa.Table) -> pa.Table:
+    return crossmatch_from(origin, response).rows
 
 
 def read_detections(path: Path) -> pa.Table:
     """The detection key and position of every row of a raw.csc_detections Parquet file."""
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        raise IngestError(f"{path}: cannot read it as the detections to match: {error}") from error
     missing = [c for c in (*DETECTION_KEY, "ra", "dec") if c not in table.column_names]
     if missing:
-        raise ValueError(f"{path} has no column {', '.join(missing)}")
+        raise IngestError(f"{path}: no column {', '.join(missing)}")
     positioned = table.filter(pc.and_(pc.is_valid(table["ra"]), pc.is_valid(table["dec"])))
     if positioned.num_rows < table.num_rows:
         without = table.num_rows - positioned.num_rows
-        raise ValueError(f"{path}: {without} detection(s) have no position to match")
+        raise IngestError(f"{path}: {without} detection(s) have no position to match")
     return table.select([*DETECTION_KEY, "ra", "dec"]).sort_by(
         [(column, "ascending") for column in DETECTION_KEY]
     )
@@ -154,7 +144,7 @@ def plan_chunks(
     """One chunk per `xmatch_rows_per_chunk` detections, in detection-key order."""
     per_chunk = settings.xmatch_rows_per_chunk
     if per_chunk < 1:
-        raise ValueError(f"rows per X-Match chunk must be at least 1, not {per_chunk}")
+        raise IngestError(f"rows per X-Match chunk must be at least 1, not {per_chunk}")
     request = f"cat2=simbad distMaxArcsec={radius_arcsec:g} colRA1=csc_ra colDec1=csc_dec"
     total = detections.num_rows
     return [
@@ -172,8 +162,9 @@ def fetch_crossmatch(
 ) -> tuple[pa.Table, FetchResult]:
     """Every detection-SIMBAD pair within the radius, as a raw.simbad_crossmatch table."""
     if not 0 < radius_arcsec <= MAX_RADIUS_ARCSEC:
-        raise ValueError(
-            f"the radius must be in (0, {MAX_RADIUS_ARCSEC:g}] arcsec, not {radius_arcsec}"
+        raise IngestError(
+            f"simbad: the radius must be in (0, {MAX_RADIUS_ARCSEC:g}] arcsec,"
+            f" not {radius_arcsec:g}"
         )
     xmatch = SimbadXMatch(settings.xmatch_url, settings.timeout_seconds)
     fetched = fetch_chunks(
@@ -181,21 +172,16 @@ def fetch_crossmatch(
         endpoint=settings.xmatch_url,
         chunks=plan_chunks(detections, settings, radius_arcsec),
         fetch=lambda chunk: xmatch.match_simbad(chunk.upload, radius_arcsec),
+        conform=conform_pairs,
         settings=settings,
     )
-    pairs = pa.concat_tables(
-        [
-            conform(table, SIMBAD_CROSSMATCH, XMATCH_COLUMNS, optional_may_be_missing=True)
-            for table in fetched.tables
-        ]
-        or [SIMBAD_CROSSMATCH.arrow_schema.empty_table()]
-    )
+    pairs = fetched.rows(SIMBAD_CROSSMATCH)
     order = [*DETECTION_KEY, "ang_dist_arcsec", "main_id"]
     return pairs.sort_by([(column, "ascending") for column in order]), fetched
 
 
 def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    default_radius = archive_settings().crossmatch_radius_arcsec
+    """Add the `simbad` subcommand (named for what it fetches)."""
     parser = subparsers.add_parser(
         "simbad",
         help="crossmatch detections with SIMBAD through CDS X-Match (cached in cache/)",
@@ -214,25 +200,24 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--radius",
         type=float,
-        default=default_radius,
-        help=f"arcsec (default {default_radius:g}, $XRAY_CROSSMATCH_RADIUS_ARCSEC)",
+        help="arcsec (default: dbt var simbad_match_radius_arcsec, the radius the warehouse"
+        " matches within; a smaller one fails the build's radius test)",
     )
     parser.add_argument("--out", type=Path, required=True, help="the Parquet file to write")
+    add_offline_argument(parser)
     parser.set_defaults(func=run_cli)
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    settings = archive_settings()
-    try:
-        detections = read_detections(args.detections)
-        pairs, fetched = fetch_crossmatch(detections, args.radius, settings)
-    except (ArchiveFetchError, ArchiveResponseError, ValueError, OSError) as error:
-        print(f"simbad: {error}", file=sys.stderr)
-        return 1
-    write_parquet(pairs, args.out)
+    settings = settings_from_args(args)
+    radius = match_radius_arcsec() if args.radius is None else args.radius
+    detections = read_detections(args.detections)
+    pairs, fetched = fetch_crossmatch(detections, radius, settings)
+    metadata = {CROSSMATCH_RADIUS_METADATA_KEY: repr(radius).encode()}
+    write_parquet(pairs.replace_schema_metadata(metadata), args.out)
     matched = pairs.group_by(list(DETECTION_KEY)).aggregate([]).num_rows
     print(
-        f"simbad: {pairs.num_rows} candidate pairs within {args.radius:g} arcsec for {matched} "
+        f"simbad: {pairs.num_rows} candidate pairs within {radius:g} arcsec for {matched} "
         f"of {detections.num_rows} detections -> {args.out} ({fetched.chunks_fetched} "
         f"chunk(s) fetched, {fetched.chunks_from_cache} from cache in {settings.cache_dir})"
     )
