@@ -71,7 +71,8 @@ install-build: $(INSTALLED) ## Install the build kept pending while the warehous
 
 # Inputs of `make ingest` (give one scope): CONE="ra dec radius" (degrees), BOX="ra_min
 # ra_max dec_min dec_max" (degrees), NAMES=file (CSC source names, one per line) or ALL=1
-# (the whole catalogue); RADIUS=arcsec for the SIMBAD crossmatch (default 3).
+# (the whole catalogue); RADIUS=arcsec for the SIMBAD crossmatch (default: dbt var
+# simbad_match_radius_arcsec).
 
 ingest: $(INSTALLED) ## Fetch CSC (CONE=, BOX=, NAMES= or ALL=1) and its SIMBAD matches, then build
 	@test -n "$${CONE-}$${BOX-}$${NAMES-}$${ALL-}" || { echo 'make ingest needs CONE="ra dec radius", BOX="ra_min ra_max dec_min dec_max", NAMES=file or ALL=1'; exit 2; }

@@ -68,21 +68,25 @@ def _parsed_manifest():
     return result.result
 
 
-def _dbt_options() -> list[str]:
+def _dbt_options(extra_vars: dict | None = None) -> list[str]:
+    dbt_vars = {**yaml.safe_load(TEST_VARS_FILE.read_text()), **(extra_vars or {})}
     return [
         "--project-dir", str(REPO_ROOT),
         "--profiles-dir", str(REPO_ROOT),
         "--target-path", str(TEST_DBT_DIR / "target"),
         "--log-path", str(TEST_DBT_DIR / "logs"),
-        "--vars", TEST_VARS_FILE.read_text(),
+        "--vars", yaml.safe_dump(dbt_vars),
     ]  # fmt: skip
 
 
-def run_dbt(args: list[str], warehouse: Path, check: bool = True) -> DbtRun:
-    """Run dbt in this process on `warehouse`, with the test vars; its log.
+def run_dbt(
+    args: list[str], warehouse: Path, check: bool = True, extra_vars: dict | None = None
+) -> DbtRun:
+    """Run dbt in this process on `warehouse`, with the test vars (and extra_vars); its log.
 
-    In-process, on one parsed manifest: no interpreter start-up or parse per run. With
-    check=True a failing run raises AssertionError carrying dbt's log.
+    In-process, on one parsed manifest: no interpreter start-up or parse per run (vars a
+    model reads are rendered when it runs). With check=True a failing run raises
+    AssertionError carrying dbt's log.
     """
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
@@ -94,7 +98,7 @@ def run_dbt(args: list[str], warehouse: Path, check: bool = True) -> DbtRun:
     try:
         manifest = _parsed_manifest()
         runner = dbtRunner(manifest=manifest, callbacks=[lambda e: messages.append(e.info.msg)])
-        result = runner.invoke([*args, *_dbt_options()])
+        result = runner.invoke([*args, *_dbt_options(extra_vars)])
     finally:
         # dbt-duckdb keeps its database open for the process's next run; close it, so
         # the file can be opened (read-only, by another process) as a build left it.

@@ -61,11 +61,11 @@ def test_pairs_fetched_within_a_smaller_radius_fail_the_build(tmp_path):
     ) in summary_lines(report)
 
     select = ["--select", "stg_ingest__load_log", RADIUS_TEST]
-    failed = run_dbt(["build", *select], warehouse, tmp_path, check=False)
-    assert failed.returncode != 0
-    assert f"FAIL 1 {RADIUS_TEST}" in failed.stdout
+    failed = run_dbt(["build", *select], warehouse, check=False)
+    assert not failed.success
+    assert f"FAIL 1 {RADIUS_TEST}" in failed.log
 
-    matched_within_1 = ["--vars", "{simbad_match_radius_arcsec: 1.0}"]
-    passed = run_dbt(["build", *select, *matched_within_1], warehouse, tmp_path, check=False)
-    assert passed.returncode == 0, passed.stdout
-    assert f"PASS {RADIUS_TEST}" in passed.stdout
+    matched_within_1 = {"simbad_match_radius_arcsec": 1.0}
+    passed = run_dbt(["build", *select], warehouse, check=False, extra_vars=matched_within_1)
+    assert passed.success, passed.log
+    assert f"PASS {RADIUS_TEST}" in passed.log
