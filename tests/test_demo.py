@@ -8,18 +8,11 @@ import math
 import astropy.units as u
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from astropy.coordinates import SkyCoord
 
-from ingest.demo import (
-    N_DETECTIONS,
-    SIMBAD_LONG_LABELS,
-    demo_pointings,
-    generate_demo,
-    write_demo,
-)
+from demo import N_DETECTIONS, SIMBAD_LONG_LABELS, DemoTables, generate_demo, write_demo
 from ingest.schema import BANDS, CSC_DETECTIONS, DESCRIPTORS, DETECTION_KEY, SIMBAD_OBJECTS
 
 YSO_LABELS = ["YSO", "Candidate_YSO", "TTau*", "Candidate_TTau*", "Orion_V*"]
@@ -31,18 +24,18 @@ MATCH_RADIUS = 3.0 * u.arcsec
 
 
 @pytest.fixture(scope="module")
-def demo_tables() -> tuple[pa.Table, pa.Table]:
+def demo_tables() -> DemoTables:
     return generate_demo()
 
 
 @pytest.fixture(scope="module")
 def detections(demo_tables) -> pd.DataFrame:
-    return demo_tables[0].to_pandas()
+    return demo_tables.detections.to_pandas()
 
 
 @pytest.fixture(scope="module")
 def simbad(demo_tables) -> pd.DataFrame:
-    return demo_tables[1].to_pandas()
+    return demo_tables.simbad_objects.to_pandas()
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +57,8 @@ def matched(detections, simbad) -> pd.DataFrame:
 
 
 def test_tables_have_the_raw_schemas(demo_tables):
-    detections, simbad = demo_tables
-    assert detections.schema.equals(CSC_DETECTIONS.arrow_schema)
-    assert simbad.schema.equals(SIMBAD_OBJECTS.arrow_schema)
+    assert demo_tables.detections.schema.equals(CSC_DETECTIONS.arrow_schema)
+    assert demo_tables.simbad_objects.schema.equals(SIMBAD_OBJECTS.arrow_schema)
 
 
 def test_written_files_have_the_raw_schemas_and_are_identical_run_to_run(tmp_path):
@@ -138,8 +130,8 @@ def test_positions_cover_the_awkward_parts_of_the_sky(detections, simbad):
     assert (detections["dec"] > 80).any() and (detections["dec"] < -80).any()
 
 
-def test_theta_is_the_distance_from_the_aim_point(detections):
-    pointings = demo_pointings().to_pandas()
+def test_theta_is_the_distance_from_the_aim_point(demo_tables, detections):
+    pointings = demo_tables.pointings.to_pandas()
     assert pointings["obsid"].is_unique
     joined = detections.merge(pointings, on="obsid", how="left", validate="many_to_one")
     assert joined["ra_pnt"].notna().all()
