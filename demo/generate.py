@@ -30,7 +30,7 @@ ALL_SKY_OBJECTS = 800
 # A sky of a chosen size is given about 3 SIMBAD objects per detection, nearer the
 # density of the real SIMBAD around Chandra fields: its counterparts and neighbours per
 # source are the default's, the rest are unrelated objects over its fields.
-SCALED_FIELD_OBJECTS_PER_SOURCE = 3.6
+SCALED_FIELD_OBJECTS_PER_SOURCE = 3.7
 # A sky whose sources give too few detections is planned again this much larger.
 REPLAN_FACTOR = 1.25
 
@@ -111,7 +111,9 @@ def generate_demo(seed: int = DEMO_SEED, size: DemoSize = DemoSize()) -> DemoTab
     )
     return DemoTables(
         detections=_arrow_table(detected.columns, CSC_DETECTIONS.arrow_schema),
-        simbad_objects=_arrow_table(simbad.columns, SIMBAD_OBJECTS.arrow_schema),
+        simbad_objects=_arrow_table(simbad.columns, SIMBAD_OBJECTS.arrow_schema)
+        .take(simbad.row_order)
+        .combine_chunks(),
         truth=_truth(fields, sources, detected, simbad),
         pointings=pa.table(
             {
@@ -150,11 +152,11 @@ def _truth(fields, sources, detected, simbad) -> pa.Table:
     source, first_row, n_detections = np.unique(
         detected.source, return_index=True, return_counts=True
     )
-    # Each source's row in the SIMBAD table, if it was given a counterpart there.
-    counterpart_row = np.full(sources.field.size, -1)
-    rows = np.flatnonzero(simbad.counterpart_of >= 0)
-    counterpart_row[simbad.counterpart_of[rows]] = rows
-    row = counterpart_row[source]
+    # Each source's SIMBAD object, if it was given a counterpart there.
+    counterpart = np.full(sources.field.size, -1)
+    objects = np.flatnonzero(simbad.counterpart_of >= 0)
+    counterpart[simbad.counterpart_of[objects]] = objects
+    row = counterpart[source]
     kind = sources.kind[source]
     field = sources.field[source]
     columns = {
@@ -174,12 +176,14 @@ def _truth(fields, sources, detected, simbad) -> pa.Table:
     ).cast(TRUTH_SCHEMA)
 
 
-def _arrow_table(columns: dict[str, np.ndarray], schema: pa.Schema) -> pa.Table:
+def _arrow_table(columns: dict[str, np.ndarray | pa.Array], schema: pa.Schema) -> pa.Table:
     """Columns in schema order; NaN and None become null."""
     arrays = []
     for field in schema:
         values = columns[field.name]
-        if pa.types.is_floating(field.type):
+        if isinstance(values, pa.Array):
+            arrays.append(values)
+        elif pa.types.is_floating(field.type):
             arrays.append(pa.array(values, field.type, mask=np.isnan(values)))
         else:
             arrays.append(pa.array(values, field.type))

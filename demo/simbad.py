@@ -14,13 +14,14 @@ from dataclasses import fields as fields_of
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from astropy.coordinates import SkyCoord, get_constellation
 
 from demo import sky
 from demo.detections import Detections
 from demo.fields import GALACTIC_FIELD_KINDS, Field
-from demo.names import designation, holder_rank
+from demo.names import designation, later_holders
 from demo.populations import GALACTIC_POPULATIONS, KINDS, Sources, choose
 from ingest.schema import SIMBAD_OBJECTS
 
@@ -96,6 +97,8 @@ NEIGHBOUR_SHARE = 0.10  # sources with an unrelated object 1.5-6" away
 NEIGHBOUR_ARCSEC = (1.5, 6.0)
 SECOND_OBJECT_SHARE = 0.04  # counterparts with an unrelated object just beyond them
 SPEED_OF_LIGHT_KM_S = 299_792.458
+MAX_EXTRA_TYPES = 14  # other types listed besides an object's own (and an X)
+TEXT_BLOCK = 262_144  # objects whose other_types are joined at once, to bound memory
 
 # Unrelated objects: what lies around at random, in and off the Milky Way.
 GALACTIC_INTERLOPERS = {
@@ -203,13 +206,14 @@ class SimbadObjects:
 
     @cached_property
     def population(self) -> np.ndarray:
-        return np.array([POPULATION_OF_LABEL[label] for label in self.label], dtype=object)
+        return _per_key(POPULATION_OF_LABEL.__getitem__, self.label)
 
 
 @dataclass(frozen=True)
 class Simbad:
-    columns: dict[str, np.ndarray]  # the SIMBAD object columns, rows sorted by ra
-    counterpart_of: np.ndarray  # per row: the source it is the counterpart of, else -1
+    columns: dict[str, np.ndarray]  # the SIMBAD object columns, a row per object
+    counterpart_of: np.ndarray  # per object: the source it is the counterpart of, else -1
+    row_order: np.ndarray  # the objects in the table's order, by ra
 
 
 def simbad_objects(
@@ -245,8 +249,7 @@ def simbad_objects(
     _fill_extragalactic(rng, columns, extragalactic, objects)
     _fill_multiwavelength_only(rng, columns, np.flatnonzero(population == "unidentified"), objects)
 
-    order = np.argsort(objects.ra, kind="stable")
-    return Simbad({name: v[order] for name, v in columns.items()}, objects.counterpart_of[order])
+    return Simbad(columns, objects.counterpart_of, np.argsort(objects.ra, kind="stable"))
 
 
 def _positions(
@@ -371,8 +374,7 @@ def _main_ids(rng, objects: SimbadObjects, fields) -> np.ndarray:
     # Objects known in one waveband are named by that band's survey; others by population.
     naming = np.where(np.isin(objects.label, list(ID_SCHEMES)), objects.label, population)
     scheme = np.empty(n, dtype=object)
-    for key in dict.fromkeys(naming):
-        members = np.flatnonzero(naming == key)
+    for members, key in _groups(naming):
         scheme[members] = choose(rng, ID_SCHEMES[key], members.size)
     orion = np.flatnonzero(in_orion & (population == "yso"))
     scheme[orion] = choose(rng, ORION_YSO_SCHEMES, orion.size)
@@ -380,9 +382,8 @@ def _main_ids(rng, objects: SimbadObjects, fields) -> np.ndarray:
     # Gaia DR3 source ids: 19 digits, one reserved for every object so that any
     # identifier can fall back on it.
     gaia = rng.choice(8 * 10**18, n, replace=False) + 10**18
-    ids = np.array([f"Gaia DR3 {number}" for number in gaia], dtype=object)
-    for name in dict.fromkeys(scheme):
-        members = np.flatnonzero(scheme == name)
+    ids = np.empty(n, dtype=object)
+    for members, name in _groups(scheme):
         ra, dec = objects.ra[members], objects.dec[members]
         if name in COORDINATE_IDS:
             ids[members] = designation(
@@ -396,36 +397,64 @@ def _main_ids(rng, objects: SimbadObjects, fields) -> np.ndarray:
             constellation = get_constellation(SkyCoord(ra=ra, dec=dec, unit="deg"), short_name=True)
             numbers = rng.integers(335, 2800, members.size)
             ids[members] = [f"V* V{v} {c}" for v, c in zip(numbers, constellation, strict=True)]
+        else:
+            ids[members] = _gaia_ids(gaia[members])
     # A repeated identifier keeps its first holder; the others are known by their Gaia id.
-    repeated = np.flatnonzero(holder_rank(ids) > 0)
-    ids[repeated] = [f"Gaia DR3 {number}" for number in gaia[repeated]]
+    repeated = later_holders(ids)
+    ids[repeated] = _gaia_ids(gaia[repeated])
     return ids
 
 
-def _other_types(rng, objects: SimbadObjects) -> np.ndarray:
+def _gaia_ids(numbers):
+    return [f"Gaia DR3 {number}" for number in numbers]
+
+
+def _other_types(rng, objects: SimbadObjects) -> pa.Array:
     """'|'-separated short codes, one per identifier, padded to three characters as SIMBAD
     writes them ('X  |QSO|*  |QSO')."""
     population = objects.population
-    n_extra = np.minimum(rng.geometric(0.25, population.size) - 1, 14)
+    n_extra = np.minimum(rng.geometric(0.25, population.size) - 1, MAX_EXTRA_TYPES)
     # Most X-ray counterparts carry an X-ray identifier too, somewhere in the list.
     x_ray_at = np.where(
         objects.is_counterpart & (rng.random(population.size) < 0.85),
         rng.random(population.size),
         np.nan,
     )
-    texts = np.empty(population.size, dtype=object)
+    # Each object's own code, then codes drawn from its population's pool, padded as
+    # SIMBAD writes them: the first n_extra are listed.
+    codes = np.empty((population.size, 2 + MAX_EXTRA_TYPES), dtype="S3")
+    codes[:, 0] = _per_key(lambda label: SIMBAD_LONG_LABELS[label].ljust(3), objects.label)
     for name, pool in OTHER_TYPE_POOLS.items():
         members = np.flatnonzero(population == name)
-        draws = rng.integers(0, len(pool), (members.size, 15))
-        for row, i in enumerate(members):
-            codes = [
-                SIMBAD_LONG_LABELS[objects.label[i]],
-                *(pool[j] for j in draws[row, : n_extra[i]]),
-            ]
-            if not np.isnan(x_ray_at[i]):
-                codes.insert(int(x_ray_at[i] * (len(codes) + 1)), "X")
-            texts[i] = "|".join(code.ljust(3) for code in codes).rstrip()
-    return texts
+        draws = rng.integers(0, len(pool), (members.size, 1 + MAX_EXTRA_TYPES))
+        codes[members, 1:] = np.array([code.ljust(3) for code in pool], dtype="S3")[draws]
+    n_codes = 1 + n_extra
+    # The X goes before the code at this place (at n_codes: after them all).
+    x_place = np.where(np.isnan(x_ray_at), codes.shape[1], x_ray_at * (n_codes + 1))
+    x_place = x_place.astype(np.int64)
+    texts = np.empty(population.size, dtype=f"S{4 * codes.shape[1]}")
+    for start in range(0, population.size, TEXT_BLOCK):
+        block = slice(start, start + TEXT_BLOCK)
+        texts[block] = _listed(codes[block], n_codes[block], x_place[block])
+    return pa.array(texts).cast(pa.string())
+
+
+def _listed(codes: np.ndarray, n_codes: np.ndarray, x_place: np.ndarray) -> np.ndarray:
+    """Each row's first n_codes codes (padded to three characters), with an X inserted at
+    x_place (none where x_place is past the end), joined with '|'."""
+    slot = np.arange(codes.shape[1])
+    before_x = slot < x_place[:, None]
+    cells = np.take_along_axis(codes, np.where(before_x, slot, slot - 1), axis=1)
+    cells = np.where(slot == x_place[:, None], b"X  ", cells)
+    listed = slot < (n_codes + (x_place < slot.size))[:, None]
+    # Each listed code and a '|' as four bytes, the unlisted ones as NULs: a row of them
+    # read as one string is the codes joined; then the last '|' and padding go.
+    text = np.zeros((*cells.shape, 4), dtype=np.uint8)
+    text[..., :3] = cells.view(np.uint8).reshape(*cells.shape, 3)
+    text[..., 3] = ord("|")
+    text[~listed] = 0
+    joined = text.reshape(len(text), -1).view(f"S{4 * slot.size}")[:, 0]
+    return np.strings.rstrip(joined, b" |")
 
 
 def _reference_counts(rng, population, is_counterpart):
@@ -455,11 +484,10 @@ def _fill_stellar(rng, columns, members, objects: SimbadObjects, fields):
     """Distances, motions, spectral types and magnitudes of Galactic objects."""
     n = members.size
     population = objects.population[members]
-    log_mean, log_sd = np.array([LOG_DISTANCE[p] for p in population]).T
+    log_mean, log_sd = _per_key(LOG_DISTANCE.__getitem__, population).T
     distance = 10 ** rng.normal(log_mean, log_sd)
-    cluster_distance = np.array(
-        [fields[f].distance_pc if f >= 0 else 0.0 for f in objects.field[members]]
-    )
+    field = objects.field[members]
+    cluster_distance = np.where(field >= 0, np.array([f.distance_pc for f in fields])[field], 0.0)
     # Members of a star-forming region share its distance.
     member_of_region = (population == "yso") & (cluster_distance > 0)
     distance = np.where(member_of_region, cluster_distance * 10 ** rng.normal(0, 0.03, n), distance)
@@ -475,16 +503,19 @@ def _fill_stellar(rng, columns, members, objects: SimbadObjects, fields):
     radvel = np.where(rng.random(n) < 0.4, np.round(rng.normal(-5, 25, n), 2), np.nan)
     _set(columns, "radvel", members, radvel)
     _set(columns, "redshift", members, np.round(radvel / SPEED_OF_LIGHT_KM_S, 7))
-    spectral = np.array(
-        [
-            SPECTRAL_TYPES[p][rng.integers(len(SPECTRAL_TYPES[p]))] if p in SPECTRAL_TYPES else None
-            for p in population
-        ],
-        dtype=object,
-    )
+    # One of its population's spectral types, for a population that has them.
+    typed = np.flatnonzero(np.isin(population, list(SPECTRAL_TYPES)))
+    n_types = {p: len(types) for p, types in SPECTRAL_TYPES.items()}
+    first_type = dict(zip(n_types, np.cumsum([0, *n_types.values()])[:-1], strict=True))
+    all_types = np.array([t for types in SPECTRAL_TYPES.values() for t in types], dtype=object)
+    spectral = np.full(n, None, dtype=object)
+    spectral[typed] = all_types[
+        _per_key(first_type.__getitem__, population[typed])
+        + rng.integers(_per_key(n_types.__getitem__, population[typed]))
+    ]
     _set(columns, "sp_type", members, np.where(rng.random(n) < 0.6, spectral, None))
 
-    absolute_mean, absolute_sd = np.array([ABSOLUTE_V[p] for p in population]).T
+    absolute_mean, absolute_sd = _per_key(ABSOLUTE_V.__getitem__, population).T
     extinction = np.where(
         population == "yso", rng.uniform(0, 8, n), np.abs(rng.normal(1, 0.5, n)) * distance / 1000
     )
@@ -512,7 +543,7 @@ def _fill_extragalactic(rng, columns, members, objects: SimbadObjects):
     n = members.size
     label = objects.label[members]
     population = objects.population[members]
-    log_mean, log_sd = np.array([LOG_REDSHIFT.get(x, (-1.3, 0.4)) for x in label]).T
+    log_mean, log_sd = _per_key(lambda x: LOG_REDSHIFT.get(x, (-1.3, 0.4)), label).T
     z = np.clip(10 ** rng.normal(log_mean, log_sd), 0.002, 6.0)
     z = np.where(rng.random(n) < 0.88, np.round(z, 5), np.nan)
     one_plus_z_squared = (1 + z) ** 2
@@ -585,3 +616,16 @@ def _fill_multiwavelength_only(rng, columns, members, objects: SimbadObjects):
 
 def _set(columns, name, members, values):
     columns[name][members] = values
+
+
+def _groups(keys: np.ndarray):
+    """(indices, key) of each distinct key, in the order keys first appear."""
+    index, distinct = pd.factorize(keys)
+    for i, key in enumerate(distinct):
+        yield np.flatnonzero(index == i), key
+
+
+def _per_key(function, keys: np.ndarray) -> np.ndarray:
+    """function(key) for every key, called once per distinct key."""
+    index, distinct = pd.factorize(keys)
+    return np.array([function(key) for key in distinct])[index]
