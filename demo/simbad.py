@@ -262,12 +262,10 @@ def _positions(
     field_kind = np.array([f.kind for f in fields])
     in_galaxy = np.isin(field_kind[field], GALACTIC_FIELD_KINDS)
 
-    # True counterparts, off by Chandra's and the catalogue's position errors combined:
-    # a Rayleigh distribution, truncated.
+    # True counterparts.
     kind = sources.kind[detected]
     known = np.flatnonzero(rng.random(n) < np.array([k.counterpart for k in KINDS])[kind])
-    tail = 1 - np.exp(-0.5 * (COUNTERPART_OFFSET_MAX_ARCSEC / COUNTERPART_OFFSET_SIGMA_ARCSEC) ** 2)
-    offset = COUNTERPART_OFFSET_SIGMA_ARCSEC * np.sqrt(-2 * np.log(1 - rng.random(n) * tail))
+    offset = counterpart_offsets_arcsec(rng, n)
     counterparts = SimbadObjects(
         *sky.around(rng, ra[known], dec[known], offset[known] / 3600),
         label=np.array([KINDS[k].label for k in kind[known]], dtype=object),
@@ -291,14 +289,7 @@ def _positions(
         field[second],
     )
     # Unrelated objects across the fields and the whole sky.
-    n_in_field = rng.poisson(field_objects_per_source * np.array([f.n_sources for f in fields]))
-    object_field = np.repeat(np.arange(len(fields)), n_in_field)
-    field_ra, field_dec = sky.scatter_around(
-        rng,
-        np.array([f.ra for f in fields])[object_field],
-        np.array([f.dec for f in fields])[object_field],
-        1.5 * np.array([f.source_spread_arcmin for f in fields])[object_field],
-    )
+    field_ra, field_dec, object_field = field_objects(rng, fields, field_objects_per_source)
     sky_ra, sky_dec = sky.uniform_positions(rng, all_sky_objects)
     scattered_ra, scattered_dec = np.r_[field_ra, sky_ra], np.r_[field_dec, sky_dec]
     _, b = sky.galactic(scattered_ra, scattered_dec)
@@ -316,6 +307,27 @@ def _positions(
             for f in fields_of(SimbadObjects)
         )
     )
+
+
+def counterpart_offsets_arcsec(rng: np.random.Generator, n: int) -> np.ndarray:
+    """How far n counterparts lie from their X-ray sources, arcsec: Chandra's and the
+    catalogue's position errors combined, a Rayleigh distribution, truncated."""
+    tail = 1 - np.exp(-0.5 * (COUNTERPART_OFFSET_MAX_ARCSEC / COUNTERPART_OFFSET_SIGMA_ARCSEC) ** 2)
+    return COUNTERPART_OFFSET_SIGMA_ARCSEC * np.sqrt(-2 * np.log(1 - rng.random(n) * tail))
+
+
+def field_objects(rng: np.random.Generator, fields: list[Field], per_source: float):
+    """(ra, dec, field index) of objects scattered over the fields, about `per_source` for
+    each source a field holds, a little wider than its sources."""
+    n_in_field = rng.poisson(per_source * np.array([f.n_sources for f in fields]))
+    field = np.repeat(np.arange(len(fields)), n_in_field)
+    ra, dec = sky.scatter_around(
+        rng,
+        np.array([f.ra for f in fields])[field],
+        np.array([f.dec for f in fields])[field],
+        1.5 * np.array([f.source_spread_arcmin for f in fields])[field],
+    )
+    return ra, dec, field
 
 
 def _unrelated(rng, ra, dec, in_galaxy, field) -> SimbadObjects:
