@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from demo.detections import candidates, detections
 from demo.fields import fields_and_pointings
-from demo.populations import KINDS, draw_sources
+from demo.populations import KINDS, draw_sources, population_of
 from demo.simbad import simbad_objects
 from ingest.schema import CSC_DETECTIONS, SIMBAD_OBJECTS
 
@@ -27,9 +27,9 @@ TRUTH_FILE = "demo_truth.parquet"
 # detection.
 FIELD_OBJECTS_PER_SOURCE = 0.3
 ALL_SKY_OBJECTS = 800
-# A sky of a chosen size is given about 3 SIMBAD objects per detection, nearer the
-# density of the real SIMBAD around Chandra fields: its counterparts and neighbours per
-# source are the default's, the rest are unrelated objects over its fields.
+# A sky of a chosen size is given about 3 SIMBAD objects per detection, more chance
+# neighbours for a crossmatch to pass over: its counterparts and neighbours per source
+# are the default's, the rest are unrelated objects over its fields.
 SCALED_FIELD_OBJECTS_PER_SOURCE = 3.7
 # A sky whose sources give too few detections is planned again this much larger.
 REPLAN_FACTOR = 1.25
@@ -152,19 +152,21 @@ def _truth(fields, sources, detected, simbad) -> pa.Table:
     source, first_row, n_detections = np.unique(
         detected.source, return_index=True, return_counts=True
     )
-    # Each source's SIMBAD object, if it was given a counterpart there.
-    counterpart = np.full(sources.field.size, -1)
+    # Each source's counterpart among the SIMBAD objects, if it was given one.
+    counterpart_of_source = np.full(sources.field.size, -1)
     objects = np.flatnonzero(simbad.counterpart_of >= 0)
-    counterpart[simbad.counterpart_of[objects]] = objects
-    row = counterpart[source]
+    counterpart_of_source[simbad.counterpart_of[objects]] = objects
+    counterpart = counterpart_of_source[source]
     kind = sources.kind[source]
     field = sources.field[source]
     columns = {
         "name": detected.columns["name"][first_row],
-        "population": [KINDS[k].population for k in kind],
-        "label": [KINDS[k].label for k in kind],
-        "has_counterpart": row >= 0,
-        "counterpart_main_id": np.where(row >= 0, simbad.columns["main_id"][row], None),
+        "population": population_of(kind),
+        "label": np.array([k.label for k in KINDS])[kind],
+        "has_counterpart": counterpart >= 0,
+        "counterpart_main_id": np.where(
+            counterpart >= 0, simbad.columns["main_id"][counterpart], None
+        ),
         "is_target": sources.is_target[source],
         "field": [fields[f].name for f in field],
         "field_kind": [fields[f].kind for f in field],

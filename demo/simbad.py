@@ -211,7 +211,7 @@ class SimbadObjects:
 
 @dataclass(frozen=True)
 class Simbad:
-    columns: dict[str, np.ndarray]  # the SIMBAD object columns, a row per object
+    columns: dict[str, np.ndarray | pa.Array]  # the SIMBAD object columns, a row per object
     counterpart_of: np.ndarray  # per object: the source it is the counterpart of, else -1
     row_order: np.ndarray  # the objects in the table's order, by ra
 
@@ -230,7 +230,7 @@ def simbad_objects(
     )
     population = objects.population
     n = objects.ra.size
-    columns: dict[str, np.ndarray] = {
+    columns: dict[str, np.ndarray | pa.Array] = {
         name: np.full(n, None, dtype=object) if dtype == pa.string() else np.full(n, np.nan)
         for name, dtype in SIMBAD_OBJECTS.columns.items()
     }
