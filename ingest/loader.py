@@ -227,7 +227,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         "--detections",
         type=_positive_int,
         metavar="N",
-        help=f"a sky of N detections, fields and sources in proportion and about 3 N SIMBAD"
+        help="a sky of N detections, fields and sources in proportion and about 3 N SIMBAD"
         f" objects (default: the {N_DETECTIONS:,}-detection demo, 0.6 N SIMBAD objects)",
     )
     demo.add_argument(
