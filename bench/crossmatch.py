@@ -2,10 +2,14 @@
 
 1,304,376 detections (CSC 2.1's count) are matched with 10,000,000 SIMBAD-like
 objects within the model's radius, best match per detection, every detection kept
-(TOPCAT's find=best1 join=all1). The inputs are synthetic, from a fixed seed, and are
-written once to Parquet (and to FITS for STILTS) before anything is timed. Each tool
-then runs in a subprocess of its own, so that its seconds and peak memory (RSS) are
-its own, and writes its best matches to Parquet, which are compared afterwards.
+(TOPCAT's find=best1 join=all1). The inputs are synthetic, from a fixed seed, on the
+demo's sky (`demo.sky`, `demo.fields`): the detections lie in the fields of view of the
+pointings of a demo sky with as many detections, the objects are spread over the whole
+sky, along the Galactic plane and over the demo's fields, or are counterparts of
+detections at the demo's offsets. They are written once to Parquet (and to FITS for
+STILTS) before anything is timed. Each tool then runs in a subprocess of its own, so that
+its seconds and peak memory (RSS) are its own, and writes its best matches to Parquet,
+which are compared afterwards.
 
 What each timing includes:
   warehouse  a fresh DuckDB file: the raw tables loaded from the Parquet files, then
@@ -41,6 +45,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
+from demo import DemoSize, sky
+from demo.detections import MAX_THETA_ARCMIN
+from demo.fields import Field, Pointings, fields_and_pointings
+from demo.simbad import counterpart_offsets_arcsec, field_objects
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORK_DIR = REPO_ROOT / "build" / "bench" / "crossmatch"
 
@@ -51,28 +60,14 @@ SEPARATION_TOLERANCE_ARCSEC = 1e-6
 Figure = float | int | bool
 STILTS_HEAP = "-Xmx16G"
 
-# Where the synthetic objects come from, as shares of all objects.
-UNIFORM_SHARE = 0.55
+# Where the synthetic objects come from, as shares of all objects: along the Galactic
+# plane, over the fields (as the demo scatters its unrelated objects), counterparts of
+# this share of the detections (at the demo's offsets), and the rest uniform over the sky.
 GALACTIC_PLANE_SHARE = 0.25
-DEEP_FIELD_SHARE = 0.12  # the rest are counterparts of detections
-# Deep fields (ra, dec, radius in degrees): CDF-S, COSMOS, the Galactic Centre,
-# M31, the Orion Nebula, Chandra Deep Field North.
-DEEP_FIELDS = (
-    (53.12, -27.81, 0.5),
-    (150.12, 2.21, 0.7),
-    (266.42, -29.01, 0.5),
-    (10.68, 41.27, 0.8),
-    (83.82, -5.39, 0.3),
-    (189.23, 62.24, 0.3),
-)
-# Chandra pointings: where they look, as shares of all pointings.
-POINTINGS = 9_000
-POINTING_GALACTIC_PLANE_SHARE = 0.25
-POINTING_DEEP_FIELD_SHARE = 0.10
-FIELD_OF_VIEW_RADIUS_DEG = 0.15
-# Share of detections given a SIMBAD counterpart, and its positional scatter.
+FIELD_SHARE = 0.12
 COUNTERPART_SHARE = 0.6
-COUNTERPART_SIGMA_ARCSEC = 0.8
+# Detections around an aim point, as the demo's sources around a targeted field's.
+SOURCE_SPREAD_ARCMIN = 6.0
 MAIN_TYPES = (
     "Star", "QSO", "AGN", "Seyfert_1", "Seyfert_2", "Galaxy", "X", "YSO", "Orion_V*",
     "EB*", "RGB*", "WD*", "HMXB", "LMXB", "CataclyV*", "Radio", "IR", "BLLac", "PN",
@@ -96,60 +91,17 @@ def _radius_arcsec() -> float:
 # --- synthetic inputs ------------------------------------------------------------
 
 
-def _uniform_sky(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    ra = rng.uniform(0.0, 360.0, n)
-    dec = np.degrees(np.arcsin(rng.uniform(-1.0, 1.0, n)))
-    return ra, dec
-
-
-def _galactic_plane(rng: np.random.Generator, n: int, sigma_b_deg: float):
-    """Positions concentrated towards the Galactic plane, as ICRS (ra, dec)."""
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
-    gal_l = rng.uniform(0.0, 360.0, n)
-    gal_b = np.clip(rng.normal(0.0, sigma_b_deg, n), -90.0, 90.0)
-    icrs = SkyCoord(l=gal_l * u.deg, b=gal_b * u.deg, frame="galactic").icrs
-    return icrs.ra.deg, icrs.dec.deg
-
-
-def _offsets(rng, ra, dec, radius_deg):
-    """Points uniform within `radius_deg` of each (ra, dec), on the tangent plane."""
-    n = len(ra)
-    rho = radius_deg * np.sqrt(rng.uniform(0.0, 1.0, n))
-    angle = rng.uniform(0.0, 2 * np.pi, n)
-    return _shift(ra, dec, rho * np.cos(angle), rho * np.sin(angle))
-
-
-def _shift(ra, dec, east_deg, north_deg):
-    """(ra, dec) moved by small tangent-plane offsets, wrapped into the sphere."""
-    new_dec = dec + north_deg
-    over = np.abs(new_dec) > 90.0
-    new_dec = np.where(over, np.sign(new_dec) * 180.0 - new_dec, new_dec)
-    cos_dec = np.maximum(np.cos(np.radians(new_dec)), 1e-12)
-    new_ra = ra + east_deg / cos_dec + np.where(over, 180.0, 0.0)
-    return np.mod(new_ra, 360.0), new_dec
-
-
-def _deep_field_positions(rng, n):
-    field = rng.integers(0, len(DEEP_FIELDS), n)
-    centres = np.array(DEEP_FIELDS)[field]
-    return _offsets(rng, centres[:, 0], centres[:, 1], centres[:, 2])
-
-
-def _detections(rng: np.random.Generator, n: int) -> pa.Table:
-    """CSC-like detections: clustered in the fields of view of Chandra pointings."""
-    n_plane = int(POINTINGS * POINTING_GALACTIC_PLANE_SHARE)
-    n_deep = int(POINTINGS * POINTING_DEEP_FIELD_SHARE)
-    uniform = _uniform_sky(rng, POINTINGS - n_plane - n_deep)
-    plane = _galactic_plane(rng, n_plane, sigma_b_deg=3.0)
-    deep = _deep_field_positions(rng, n_deep)
-    centre_ra = np.concatenate([uniform[0], plane[0], deep[0]])
-    centre_dec = np.concatenate([uniform[1], plane[1], deep[1]])
-
-    pointing = np.sort(rng.integers(0, POINTINGS, n))
-    ra, dec = _offsets(rng, centre_ra[pointing], centre_dec[pointing], FIELD_OF_VIEW_RADIUS_DEG)
-    obsid = (pointing + 1).astype(np.int32)
+def _detections(rng: np.random.Generator, n: int, pointings: Pointings) -> pa.Table:
+    """CSC-like detections: clustered in the fields of view of the demo sky's pointings."""
+    pointing = np.sort(rng.integers(0, pointings.obsid.size, n))
+    ra, dec = sky.scatter_around(
+        rng,
+        pointings.ra[pointing],
+        pointings.dec[pointing],
+        np.full(n, SOURCE_SPREAD_ARCMIN),
+        max_arcmin=MAX_THETA_ARCMIN,
+    )
+    obsid = pointings.obsid[pointing].astype(np.int32)
     first_of_pointing = np.searchsorted(pointing, pointing)
     region_id = (np.arange(n) - first_of_pointing + 1).astype(np.int32)
     names = pc.binary_join_element_wise(
@@ -158,28 +110,28 @@ def _detections(rng: np.random.Generator, n: int) -> pa.Table:
     return pa.table({"name": names, "obsid": obsid, "region_id": region_id, "ra": ra, "dec": dec})
 
 
-def _objects(rng: np.random.Generator, n: int, detections: pa.Table) -> pa.Table:
-    """SIMBAD-like objects: uniform, Galactic plane, deep fields, and counterparts."""
-    n_uniform = int(n * UNIFORM_SHARE)
+def _objects(
+    rng: np.random.Generator, n: int, detections: pa.Table, fields: list[Field]
+) -> pa.Table:
+    """SIMBAD-like objects: uniform, Galactic plane, over the fields, and counterparts."""
     n_plane = int(n * GALACTIC_PLANE_SHARE)
-    n_deep = int(n * DEEP_FIELD_SHARE)
-    n_counterparts = min(n - n_uniform - n_plane - n_deep, detections.num_rows)
-    n_uniform = n - n_plane - n_deep - n_counterparts
+    field_ra, field_dec, _ = field_objects(
+        rng, fields, n * FIELD_SHARE / sum(f.n_sources for f in fields)
+    )
+    n_counterparts = min(int(detections.num_rows * COUNTERPART_SHARE), n - n_plane - field_ra.size)
+    n_uniform = n - n_plane - field_ra.size - n_counterparts
 
-    det_ra = detections["ra"].to_numpy()
-    det_dec = detections["dec"].to_numpy()
     matched = rng.choice(detections.num_rows, n_counterparts, replace=False)
-    sigma_deg = COUNTERPART_SIGMA_ARCSEC / 3600.0
-    counterparts = _shift(
-        det_ra[matched],
-        det_dec[matched],
-        rng.normal(0.0, sigma_deg, n_counterparts),
-        rng.normal(0.0, sigma_deg, n_counterparts),
+    counterparts = sky.around(
+        rng,
+        detections["ra"].to_numpy()[matched],
+        detections["dec"].to_numpy()[matched],
+        counterpart_offsets_arcsec(rng, n_counterparts) / 3600,
     )
     parts = [
-        _uniform_sky(rng, n_uniform),
-        _galactic_plane(rng, n_plane, sigma_b_deg=2.0),
-        _deep_field_positions(rng, n_deep),
+        sky.uniform_positions(rng, n_uniform),
+        sky.along_the_plane(rng, n_plane, sigma_l_deg=60, sigma_b_deg=2.0),
+        (field_ra, field_dec),
         counterparts,
     ]
     order = rng.permutation(n)
@@ -216,9 +168,14 @@ def prepare_inputs(n_detections: int, n_objects: int, work_dir: Path) -> Inputs:
     if all(path.exists() for path in vars(inputs).values()):
         return inputs
     work_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(SEED)
-    detections = _detections(rng, n_detections)
-    objects = _objects(rng, n_objects, detections)
+    field_rng, scale_rng, rng = (
+        np.random.default_rng(stream) for stream in np.random.SeedSequence(SEED).spawn(3)
+    )
+    fields, pointings = fields_and_pointings(
+        field_rng, scale_rng, DemoSize.scaled(n_detections).scale
+    )
+    detections = _detections(rng, n_detections, pointings)
+    objects = _objects(rng, n_objects, detections, fields)
     pq.write_table(detections, inputs.detections)
     pq.write_table(objects, inputs.objects)
     detection_ids = pc.binary_join_element_wise(

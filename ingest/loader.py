@@ -19,8 +19,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from demo import DEMO_SEED, N_DETECTIONS, DemoSize, write_demo
 from ingest.config import match_radius_arcsec, warehouse_path
-from ingest.demo import DEMO_SEED, write_demo
 from ingest.errors import IngestError
 from ingest.files import FILE_FORMATS, InputFile, InputSet, TableLoad, read_input_set
 from ingest.schema import LOAD_LOG, RAW_SCHEMA, RAW_TABLES, RawTable
@@ -236,11 +236,21 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
         "demo",
         help="write the synthetic demo files, and with --load load them",
-        description="Generate the synthetic demo detections and SIMBAD objects as Parquet.",
+        description=(
+            "Generate the synthetic demo detections and SIMBAD objects as Parquet, and beside"
+            " them the truth (what every source really is), which is never loaded."
+        ),
     )
     demo.add_argument("--out", type=Path, required=True, help="directory for the demo files")
     demo.add_argument(
         "--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})"
+    )
+    demo.add_argument(
+        "--detections",
+        type=_positive_int,
+        metavar="N",
+        help="a sky of N detections, fields and sources in proportion and about 3 N SIMBAD"
+        f" objects (default: the {N_DETECTIONS:,}-detection demo, 0.6 N SIMBAD objects)",
     )
     demo.add_argument(
         "--load", action="store_true", help="load the files into the warehouse, as `files` does"
@@ -275,9 +285,18 @@ def _run_files(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _run_demo(args: argparse.Namespace) -> int:
-    demo_files = write_demo(args.out, seed=args.seed)
+    size = DemoSize() if args.detections is None else DemoSize.scaled(args.detections)
+    demo_files = write_demo(args.out, seed=args.seed, size=size)
     print(f"demo files: {demo_files.detections}, {demo_files.simbad_objects}")
+    print(f"truth (not loaded): {demo_files.truth}")
     if args.load:
         inputs = InputSet(
             detections=InputFile(demo_files.detections),

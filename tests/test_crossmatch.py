@@ -21,6 +21,8 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord, search_around_sky
 from astropy.table import Table
 
+from demo import sky as demo_sky
+from demo.fields import EDGE_FIELD_CENTRES
 from ingest.loader import ensure_raw_tables
 from tests.support import project_vars, run_dbt
 
@@ -97,43 +99,44 @@ class SyntheticSky:
     objects: pd.DataFrame  # main_id, ra, dec, main_type
 
 
+# Where coordinate code breaks, beyond the demo's own fields across RA 0/360 and near the
+# poles: at RA 0 and 360 exactly, at and within arcseconds of the poles, and a pair of
+# sources closer than twice the radius.
+AWKWARD_POSITIONS = [
+    (0.0001, 10.0), (359.9999, -20.0), (0.0, 0.0), (359.99995, 45.0), (0.0, 60.0),
+    (0.00002, -35.0), (359.99998, 70.0), (0.0003, -80.0), (359.9997, 5.0),
+    (0.0, 90.0), (123.4, -90.0), (10.0, 89.9999), (200.0, -89.99995), (75.0, 89.9995),
+    (300.0, 89.999), (150.0, 30.0), (150.0 + 2.0 / 3600 / np.cos(np.radians(30.0)), 30.0),
+    *EDGE_FIELD_CENTRES,
+]  # fmt: skip
+
+
 def synthetic_sky(seed: int = 7) -> SyntheticSky:
-    """Sources anywhere on the sky and at the awkward places (RA 0/360, the poles, a
-    close pair); around each, objects nearer than the radius (or none), decoys just
-    outside it and unrelated ones further out; and two objects exactly equidistant
-    from one detection (mirror images in declination)."""
+    """Sources uniform over the sky (drawn as the demo draws them) and at the awkward places;
+    around each, objects nearer than the radius (or none), decoys just outside it and
+    unrelated ones further out; and two objects exactly equidistant from one detection
+    (mirror images in declination)."""
     rng = np.random.default_rng(seed)
-    n_random = 300
-    ra = rng.uniform(0.0, 360.0, n_random)
-    dec = np.degrees(np.arcsin(rng.uniform(-1.0, 1.0, n_random)))
-    awkward = [
-        (0.0001, 10.0), (359.9999, -20.0), (0.0, 0.0), (359.99995, 45.0), (0.0, 60.0),
-        (0.00002, -35.0), (359.99998, 70.0), (0.0003, -80.0), (359.9997, 5.0),
-        (0.0, 90.0), (123.4, -90.0), (10.0, 89.9999), (200.0, -89.99995), (75.0, 89.9995),
-        (300.0, 89.999), (150.0, 30.0), (150.0 + 2.0 / 3600 / np.cos(np.radians(30.0)), 30.0),
-    ]  # fmt: skip
-    ra = np.concatenate([ra, [position[0] for position in awkward]])
-    dec = np.concatenate([dec, [position[1] for position in awkward]])
-    sources = SkyCoord(ra * u.deg, dec * u.deg)
+    ra, dec = demo_sky.uniform_positions(rng, 300)
+    ra = np.concatenate([ra, [position[0] for position in AWKWARD_POSITIONS]])
+    dec = np.concatenate([dec, [position[1] for position in AWKWARD_POSITIONS]])
     n_sources = len(ra)
 
-    def around(n_per_source: np.ndarray, low_arcsec: float, high_arcsec: float) -> SkyCoord:
+    def ring(n_per_source: np.ndarray, low_arcsec: float, high_arcsec: float):
         centre = np.repeat(np.arange(n_sources), n_per_source)
-        return sources[centre].directional_offset_by(
-            rng.uniform(0.0, 360.0, len(centre)) * u.deg,
-            rng.uniform(low_arcsec, high_arcsec, len(centre)) * u.arcsec,
-        )
+        distance_deg = rng.uniform(low_arcsec, high_arcsec, len(centre)) / 3600
+        return demo_sky.around(rng, ra[centre], dec[centre], distance_deg)
 
     has_counterpart = rng.uniform(size=n_sources) < 0.8
     rings = [
-        around(has_counterpart * rng.integers(1, 4, n_sources), 0.02, RADIUS_ARCSEC - 0.02),
-        around(rng.integers(1, 3, n_sources), RADIUS_ARCSEC + 0.002, RADIUS_ARCSEC + 0.3),
-        around(np.full(n_sources, 2), 5.0, 60.0),
+        ring(has_counterpart * rng.integers(1, 4, n_sources), 0.02, RADIUS_ARCSEC - 0.02),
+        ring(rng.integers(1, 3, n_sources), RADIUS_ARCSEC + 0.002, RADIUS_ARCSEC + 0.3),
+        ring(np.full(n_sources, 2), 5.0, 60.0),
     ]
     objects = pd.DataFrame(
         {
-            "ra": np.concatenate([ring.ra.deg for ring in rings]),
-            "dec": np.concatenate([ring.dec.deg for ring in rings]),
+            "ra": np.concatenate([ring_ra for ring_ra, _ in rings]),
+            "dec": np.concatenate([ring_dec for _, ring_dec in rings]),
         }
     ).sample(frac=1.0, random_state=seed)
     objects["main_id"] = [f"SYN OBJ {number}" for number in range(len(objects))]

@@ -1,11 +1,14 @@
-"""The synthetic demo data: contract, value ranges, determinism and population signatures."""
+"""The synthetic demo data: contract, value ranges, determinism, population signatures,
+skies of other sizes, and the truth file."""
 
 from __future__ import annotations
 
 import hashlib
 import math
+from pathlib import Path
 
 import astropy.units as u
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -13,13 +16,17 @@ import pyarrow.parquet as pq
 import pytest
 from astropy.coordinates import SkyCoord
 
-from ingest.demo import (
+from demo import (
     N_DETECTIONS,
     SIMBAD_LONG_LABELS,
-    demo_pointings,
+    TRUTH_SCHEMA,
+    DemoSize,
+    DemoTables,
     generate_demo,
     write_demo,
 )
+from demo.populations import KINDS
+from ingest.__main__ import main as ingest_main
 from ingest.schema import BANDS, CSC_DETECTIONS, DESCRIPTORS, DETECTION_KEY, SIMBAD_OBJECTS
 
 YSO_LABELS = ["YSO", "Candidate_YSO", "TTau*", "Candidate_TTau*", "Orion_V*"]
@@ -28,21 +35,33 @@ QSO_SEYFERT_LABELS = ["QSO", "Seyfert_1", "Seyfert_2", "Seyfert"]
 # A true counterpart lies within 1.2" of its source; unrelated neighbours from 1.5".
 COUNTERPART_RADIUS = 1.25 * u.arcsec
 MATCH_RADIUS = 3.0 * u.arcsec
+# The default demo's tables, pinned: the warehouse built on the demo must not change
+# unnoticed. Content, not file bytes: Parquet files also record the pyarrow version.
+DEFAULT_CONTENT_SHA256 = {
+    "detections": "5f7485bd6097e66710c47e85ce7f959aef6db19c6337dd8c173be3ae73a1edd7",
+    "simbad_objects": "d3200ef518206102110dba8df7c46b924aa2eb6378c0c342c5da0237a47b98e8",
+    "truth": "6594c1aa074f95f20462b300a8a92704c4b741ddd44848a8ed2ac9e72d5da979",
+}
+# The default demo's proportions (detections per source and per pointing, SIMBAD objects
+# per detection of a scaled sky), which skies of other sizes keep.
+DETECTIONS_PER_SOURCE = 23_025 / 8_880
+DETECTIONS_PER_POINTING = 23_025 / 812
+SCALED_SIMBAD_PER_DETECTION = 3.0
 
 
 @pytest.fixture(scope="module")
-def demo_tables() -> tuple[pa.Table, pa.Table]:
+def demo_tables() -> DemoTables:
     return generate_demo()
 
 
 @pytest.fixture(scope="module")
 def detections(demo_tables) -> pd.DataFrame:
-    return demo_tables[0].to_pandas()
+    return demo_tables.detections.to_pandas()
 
 
 @pytest.fixture(scope="module")
 def simbad(demo_tables) -> pd.DataFrame:
-    return demo_tables[1].to_pandas()
+    return demo_tables.simbad_objects.to_pandas()
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +82,14 @@ def matched(detections, simbad) -> pd.DataFrame:
     )
 
 
+def test_default_tables_are_pinned(demo_tables):
+    for table, expected in DEFAULT_CONTENT_SHA256.items():
+        assert _content_sha256(getattr(demo_tables, table)) == expected, table
+
+
 def test_tables_have_the_raw_schemas(demo_tables):
-    detections, simbad = demo_tables
-    assert detections.schema.equals(CSC_DETECTIONS.arrow_schema)
-    assert simbad.schema.equals(SIMBAD_OBJECTS.arrow_schema)
+    assert demo_tables.detections.schema.equals(CSC_DETECTIONS.arrow_schema)
+    assert demo_tables.simbad_objects.schema.equals(SIMBAD_OBJECTS.arrow_schema)
 
 
 def test_written_files_have_the_raw_schemas_and_are_identical_run_to_run(tmp_path):
@@ -74,11 +97,14 @@ def test_written_files_have_the_raw_schemas_and_are_identical_run_to_run(tmp_pat
     second = write_demo(tmp_path / "second")
     assert first.detections.name == "csc_detections.parquet"
     assert first.simbad_objects.name == "simbad_objects.parquet"
+    assert first.truth.name == "demo_truth.parquet"
     assert pq.read_schema(first.detections).equals(CSC_DETECTIONS.arrow_schema)
     assert pq.read_schema(first.simbad_objects).equals(SIMBAD_OBJECTS.arrow_schema)
+    assert pq.read_schema(first.truth).equals(TRUTH_SCHEMA)
     for a, b in (
         (first.detections, second.detections),
         (first.simbad_objects, second.simbad_objects),
+        (first.truth, second.truth),
     ):
         assert _sha256(a) == _sha256(b)
 
@@ -138,8 +164,8 @@ def test_positions_cover_the_awkward_parts_of_the_sky(detections, simbad):
     assert (detections["dec"] > 80).any() and (detections["dec"] < -80).any()
 
 
-def test_theta_is_the_distance_from_the_aim_point(detections):
-    pointings = demo_pointings().to_pandas()
+def test_theta_is_the_distance_from_the_aim_point(demo_tables, detections):
+    pointings = demo_tables.pointings.to_pandas()
     assert pointings["obsid"].is_unique
     joined = detections.merge(pointings, on="obsid", how="left", validate="many_to_one")
     assert joined["ra_pnt"].notna().all()
@@ -258,5 +284,143 @@ def test_young_stars_crowd_the_galactic_plane_and_quasars_do_not(matched):
     assert yso_b.median() < 20 < qso_b.median()
 
 
+# --- the truth --------------------------------------------------------------------
+
+
+def test_truth_has_a_row_per_source_in_name_order(demo_tables, detections):
+    truth = demo_tables.truth.to_pandas()
+    assert demo_tables.truth.schema.equals(TRUTH_SCHEMA)
+    assert list(truth["name"]) == sorted(detections["name"].unique())
+    per_source = detections.groupby("name").size()
+    assert (truth.set_index("name")["n_detections"] == per_source).all()
+    labels = {kind.label: kind.population for kind in KINDS}
+    assert (truth["label"].map(labels) == truth["population"]).all()
+    assert (
+        truth.loc[truth["is_target"], "field_kind"].isin(["extragalactic", "galactic_plane"]).all()
+    )
+
+
+def test_truth_names_each_counterpart_and_it_is_there(demo_tables, sources, simbad):
+    truth = demo_tables.truth.to_pandas().merge(sources, on="name")
+    assert (truth["has_counterpart"] == truth["counterpart_main_id"].notna()).all()
+    assert 0.70 <= truth["has_counterpart"].mean() <= 0.85
+    known = truth[truth["has_counterpart"]].merge(
+        simbad, left_on="counterpart_main_id", right_on="main_id", suffixes=("", "_simbad")
+    )
+    assert len(known) == truth["has_counterpart"].sum()
+    assert (known["main_type"] == known["label"]).all()
+    offset = SkyCoord(known["ra"].to_numpy() * u.deg, known["dec"].to_numpy() * u.deg).separation(
+        SkyCoord(known["ra_simbad"].to_numpy() * u.deg, known["dec_simbad"].to_numpy() * u.deg)
+    )
+    assert (offset < COUNTERPART_RADIUS).all()
+    # What a classifier is scored on: sources SIMBAD does not know, of every population.
+    unknown = truth.loc[~truth["has_counterpart"], "population"]
+    assert len(unknown) > 1000 and unknown.nunique() == len({k.population for k in KINDS})
+
+
+def test_the_demo_command_loads_the_tables_but_never_the_truth(tmp_path, capsys):
+    warehouse = tmp_path / "warehouse.duckdb"
+    argv = ["demo", "--out", str(tmp_path / "demo"), "--detections", "2000", "--load"]
+    assert ingest_main([*argv, "--db", str(warehouse)]) == 0
+    assert "demo_truth.parquet" in capsys.readouterr().out
+    assert (tmp_path / "demo" / "demo_truth.parquet").exists()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        loaded = con.sql("select file, row_count from raw.load_log").fetchall()
+        tables = con.sql(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    assert sorted(Path(file).name for file, _ in loaded) == [
+        "csc_detections.parquet",
+        "simbad_objects.parquet",
+    ]
+    assert dict((Path(file).name, rows) for file, rows in loaded)["csc_detections.parquet"] == 2000
+    assert not any("truth" in name for (name,) in tables)
+
+
+# --- skies of other sizes -----------------------------------------------------------
+
+# Detections, and how far a sky's proportions may stray from the default's: a small sky
+# has a few fields only, so its proportions scatter more.
+SCALED_SIZES = {2_000: 0.6, 50_000: 0.15}
+
+
+@pytest.fixture(scope="module")
+def scaled_skies() -> dict[int, DemoTables]:
+    return {n: generate_demo(size=DemoSize.scaled(n)) for n in SCALED_SIZES}
+
+
+@pytest.mark.parametrize("n", SCALED_SIZES)
+def test_a_scaled_sky_has_exactly_its_detections_and_the_rest_in_proportion(scaled_skies, n):
+    tables = scaled_skies[n]
+    detections = tables.detections.to_pandas()
+    tolerance = SCALED_SIZES[n]
+    assert len(detections) == n
+    n_sources = detections["name"].nunique()
+    assert tables.truth.num_rows == n_sources
+    assert n / n_sources == pytest.approx(DETECTIONS_PER_SOURCE, rel=tolerance)
+    assert n / detections["obsid"].nunique() == pytest.approx(
+        DETECTIONS_PER_POINTING, rel=tolerance
+    )
+    simbad_per_detection = tables.simbad_objects.num_rows / n
+    assert simbad_per_detection == pytest.approx(SCALED_SIMBAD_PER_DETECTION, rel=tolerance)
+
+
+@pytest.mark.parametrize("n", SCALED_SIZES)
+def test_a_scaled_sky_keeps_the_contract(scaled_skies, n):
+    tables = scaled_skies[n]
+    detections = tables.detections.to_pandas()
+    simbad = tables.simbad_objects.to_pandas()
+    assert tables.detections.schema.equals(CSC_DETECTIONS.arrow_schema)
+    assert tables.simbad_objects.schema.equals(SIMBAD_OBJECTS.arrow_schema)
+    assert not detections.duplicated(list(DETECTION_KEY)).any()
+    assert not detections.duplicated(["name", "obsid"]).any()
+    assert not detections.duplicated(["obsid", "region_id"]).any()
+    assert simbad["main_id"].is_unique
+    assert detections[list(CSC_DETECTIONS.required)].notna().all().all()
+    assert set(simbad["main_type"]) <= set(SIMBAD_LONG_LABELS)
+    # Every sky keeps the fields across RA 0/360 and near the poles.
+    assert (detections["ra"] < 0.5).any() and (detections["ra"] > 359.5).any()
+    assert (detections["dec"] > 80).any() and (detections["dec"] < -80).any()
+
+
+def test_a_large_sky_keeps_the_mix_of_populations(demo_tables, scaled_skies):
+    # The 50,000-detection sky; the 2,000 one has too few fields for a stable mix.
+    large = scaled_skies[50_000].truth.to_pandas()
+    default = demo_tables.truth.to_pandas()
+    shares = pd.concat(
+        {
+            "default": default["population"].value_counts(normalize=True),
+            "large": large["population"].value_counts(normalize=True),
+        },
+        axis=1,
+    )
+    assert (shares["large"] - shares["default"]).abs().max() < 0.05, shares
+    assert large["has_counterpart"].mean() == pytest.approx(
+        default["has_counterpart"].mean(), abs=0.03
+    )
+    per_source = large["n_detections"]
+    assert (per_source == 1).mean() > 0.4 and per_source.max() >= 20
+
+
+def test_a_scaled_sky_is_the_same_run_to_run(scaled_skies):
+    first, second = scaled_skies[2_000], generate_demo(size=DemoSize.scaled(2_000))
+    for table in ("detections", "simbad_objects", "truth"):
+        assert _content_sha256(getattr(first, table)) == _content_sha256(getattr(second, table))
+
+
 def _sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _content_sha256(table: pa.Table) -> str:
+    """sha256 of a table's column names, types, nulls and values, however Arrow lays the
+    buffers out."""
+    digest = hashlib.sha256(repr([(f.name, str(f.type)) for f in table.schema]).encode())
+    for column in table.columns:
+        digest.update(column.is_null().to_numpy().tobytes())
+        values = column.to_numpy()
+        if values.dtype == object:  # strings
+            digest.update("\0".join(map(str, values)).encode())
+        else:
+            digest.update(values.tobytes())
+    return digest.hexdigest()
