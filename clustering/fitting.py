@@ -50,7 +50,10 @@ def fit_mixture(
     fit_seconds = time.perf_counter() - started
     labels = estimator.predict(matrix)
     silhouette = None
-    if silhouette_sample is not None and len(np.unique(labels[silhouette_sample])) > 1:
+    # The silhouette needs at least two clusters, and fewer clusters than detections.
+    if silhouette_sample is not None and (
+        1 < len(np.unique(labels[silhouette_sample])) < len(silhouette_sample)
+    ):
         silhouette = float(silhouette_score(matrix[silhouette_sample], labels[silhouette_sample]))
     return FittedMixture(
         run=run,

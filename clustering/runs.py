@@ -48,3 +48,11 @@ class MixtureRun:
             random_state=self.random_state,
             **self.options,
         )
+
+
+def fit_id(kind: str, run: MixtureRun) -> str:
+    """A fit's name: a run's run_id, a refit's run_id@seed (its reseeded run_id), and a
+    scan fit's scan_<feature set>_k<k>@<seed>."""
+    if kind == "scan":
+        return f"scan_{run.feature_set}_k{run.n_components}@{run.random_state}"
+    return run.run_id

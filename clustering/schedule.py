@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from clustering.fitting import FittedMixture, fit_mixture, sample_rows
-from clustering.runs import MixtureRun
+from clustering.runs import MixtureRun, fit_id
 from clustering.stability import compare_with_run
 from clustering.threads import hold_thread_to_one
 
@@ -39,9 +39,16 @@ class FitTask:
 
     @property
     def fit_id(self) -> str:
-        if self.kind == "scan":
-            return f"scan_{self.run.feature_set}_k{self.run.n_components}@{self.run.random_state}"
-        return self.run.run_id
+        return fit_id(self.kind, self.run)
+
+
+@dataclass(frozen=True)
+class SkippedFit:
+    """A fit the data cannot support, and why (it is listed, not fitted)."""
+
+    kind: str
+    run: MixtureRun
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -59,43 +66,60 @@ def plan_fits(
     comparison: dict[str, Any],
     scan: dict[str, Any],
     n_rows: dict[str, int],
-) -> list[FitTask]:
+    unusable: dict[str, str] | None = None,
+) -> tuple[list[FitTask], list[SkippedFit]]:
     """The fits of a build: each run (with its silhouette sample), each run refitted with
-    every stability seed, and every k and seed of the scan on its fixed sample.
+    every stability seed, and every k and seed of the scan on its fixed sample; and the
+    fits the data cannot support, each with its reason.
 
     comparison and scan are vars gmm_comparison and gmm_scan; n_rows the rows of each
-    feature set's matrix.
+    feature set's matrix; unusable the reason a feature set cannot be fitted at all. A
+    mixture needs at least as many detections as components (k-means starts it from
+    one detection per component); a skipped run is not refitted either.
     """
-    tasks = [
-        FitTask(
-            "run",
-            run,
-            silhouette_rows=sample_rows(
-                n_rows[run.feature_set],
-                comparison["silhouette_max_detections"],
-                comparison["silhouette_sample_seed"],
-            ),
+    unusable = unusable or {}
+
+    def reason(feature_set: str, fitted_rows: int, n_components: int) -> str | None:
+        if feature_set in unusable:
+            return f"feature set {feature_set}: {unusable[feature_set]}"
+        if fitted_rows < n_components:
+            return (
+                f"feature set {feature_set} has {fitted_rows} usable detection(s), fewer than"
+                f" the {n_components} components"
+            )
+        return None
+
+    tasks, skipped = [], []
+    for run in runs:
+        why = reason(run.feature_set, n_rows.get(run.feature_set, 0), run.n_components)
+        if why:
+            skipped.append(SkippedFit("run", run, why))
+            continue
+        silhouette = sample_rows(
+            n_rows[run.feature_set],
+            comparison["silhouette_max_detections"],
+            comparison["silhouette_sample_seed"],
         )
-        for run in runs
-    ]
+        tasks.append(FitTask("run", run, silhouette_rows=silhouette))
+    fitted_runs = [task.run for task in tasks]
     tasks += [
         FitTask("refit", run.reseeded(seed), compared_with=run.run_id)
-        for run in runs
+        for run in fitted_runs
         for seed in comparison["stability_seeds"]
     ]
     scan_set = scan["feature_set"]
-    sample = sample_rows(n_rows[scan_set], scan["max_detections"], scan["sample_seed"])
-    tasks += [
-        FitTask(
-            "scan",
-            MixtureRun(f"k{k}@{seed}", scan_set, k, scan["covariance_type"], seed),
-            rows=sample,
-            silhouette_rows=np.arange(len(sample)),
-        )
-        for k in range(scan["k_min"], scan["k_max"] + 1)
-        for seed in scan["seeds"]
-    ]
-    return tasks
+    sample = sample_rows(n_rows.get(scan_set, 0), scan["max_detections"], scan["sample_seed"])
+    for k in range(scan["k_min"], scan["k_max"] + 1):
+        for seed in scan["seeds"]:
+            run = MixtureRun(f"k{k}@{seed}", scan_set, k, scan["covariance_type"], seed)
+            why = reason(scan_set, len(sample), k)
+            if why:
+                skipped.append(SkippedFit("scan", run, why))
+            else:
+                tasks.append(
+                    FitTask("scan", run, rows=sample, silhouette_rows=np.arange(len(sample)))
+                )
+    return tasks, skipped
 
 
 def fit_all(

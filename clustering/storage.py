@@ -16,8 +16,10 @@ import pyarrow as pa
 import sklearn
 from sklearn.mixture import GaussianMixture
 
+from clustering.runs import fit_id
+
 if TYPE_CHECKING:
-    from clustering.schedule import FitOutcome
+    from clustering.schedule import FitOutcome, SkippedFit
 
 
 def to_full_matrices(
@@ -109,6 +111,7 @@ FITS_SCHEMA = pa.schema(
         ("fit_id", pa.string()),
         ("fit_kind", pa.string()),
         ("run_id", pa.string()),
+        ("skipped_reason", pa.string()),
         ("feature_set", pa.string()),
         ("feature_names", pa.list_(pa.string())),
         ("n_components", pa.int32()),
@@ -137,8 +140,13 @@ FITS_SCHEMA = pa.schema(
 )
 
 
-def fits_table(outcomes: list[FitOutcome], feature_names: dict[str, tuple[str, ...]]) -> pa.Table:
-    """One row per fit, in FITS_SCHEMA: figures, how it ran, and its parameters.
+def fits_table(
+    outcomes: list[FitOutcome],
+    feature_names: dict[str, tuple[str, ...]],
+    skipped: list[SkippedFit] = (),
+) -> pa.Table:
+    """One row per fit, in FITS_SCHEMA: figures, how it ran, and its parameters; then one
+    row per skipped fit, with its reason and nothing else.
 
     feature_names holds each feature set's features, in the mixtures' axis order.
     """
@@ -174,4 +182,18 @@ def fits_table(outcomes: list[FitOutcome], feature_names: dict[str, tuple[str, .
                 **stored_parameters(estimator),
             }
         )
+    rows += [
+        {
+            "fit_id": fit_id(skip.kind, skip.run),
+            "fit_kind": skip.kind,
+            "run_id": skip.run.run_id if skip.kind == "run" else None,
+            "skipped_reason": skip.reason,
+            "feature_set": skip.run.feature_set,
+            "feature_names": list(feature_names[skip.run.feature_set]),
+            "n_components": skip.run.n_components,
+            "covariance_type": skip.run.covariance_type,
+            "random_state": skip.run.random_state,
+        }
+        for skip in skipped
+    ]
     return pa.Table.from_pylist(rows, schema=FITS_SCHEMA)

@@ -45,7 +45,10 @@ class StoredMixtures:
         # A cursor is a connection of its own, so this reads committed fits while the
         # calling query runs.
         cursor = self._connection.cursor()
-        where = f"from {self._relation} where fit_kind = 'run' and run_id = ?"
+        where = (
+            f"from {self._relation}"
+            " where fit_kind = 'run' and skipped_reason is null and run_id = ?"
+        )
         found = cursor.execute(f"select fitted_at {where}", [run_id]).fetchone()
         if found is None:
             raise ValueError(f"run {run_id!r} is not among the fitted runs in {self._relation}")

@@ -110,7 +110,8 @@ def test_stored_parameters_score_exactly_as_the_fit(blobs, covariance_type):
 
 def test_plan_has_every_run_its_refits_and_the_scan_on_one_sample():
     runs = [MixtureRun("gmm3", "s", 3), MixtureRun("gmm2", "s", 2, options={"max_iter": 50})]
-    tasks = plan_fits(runs, {**COMPARISON, "stability_seeds": [1, 2]}, SCAN, {"s": 900})
+    tasks, skipped = plan_fits(runs, {**COMPARISON, "stability_seeds": [1, 2]}, SCAN, {"s": 900})
+    assert skipped == []
     assert [(task.kind, task.fit_id) for task in tasks] == [
         ("run", "gmm3"),
         ("run", "gmm2"),
@@ -132,9 +133,38 @@ def test_plan_has_every_run_its_refits_and_the_scan_on_one_sample():
     assert scan_rows == {sample_rows(900, 500, 3).tobytes()}
 
 
+def test_fits_the_data_cannot_support_are_skipped_with_their_reason():
+    runs = [MixtureRun("gmm3", "s", 3), MixtureRun("gmm6", "s", 6), MixtureRun("gmm2_t", "t", 2)]
+    scan = {**SCAN, "k_min": 3, "k_max": 6, "seeds": [0]}
+    unusable = {"t": "no detection has a value of theta"}
+    tasks, skipped = plan_fits(runs, COMPARISON, scan, {"s": 5, "t": 0}, unusable)
+    assert [task.fit_id for task in tasks] == [
+        "gmm3",
+        "gmm3@1",
+        *(f"scan_s_k{k}@0" for k in (3, 4, 5)),
+    ]
+    assert [(skip.kind, skip.run.run_id, skip.reason) for skip in skipped] == [
+        ("run", "gmm6", "feature set s has 5 usable detection(s), fewer than the 6 components"),
+        ("run", "gmm2_t", "feature set t: no detection has a value of theta"),
+        ("scan", "k6@0", "feature set s has 5 usable detection(s), fewer than the 6 components"),
+    ]
+    rows = fits_table([], {"s": ("a",), "t": ("theta",)}, skipped).to_pylist()
+    assert [(row["fit_id"], row["run_id"], row["converged"]) for row in rows] == [
+        ("gmm6", "gmm6", None),
+        ("gmm2_t", "gmm2_t", None),
+        ("scan_s_k6@0", None, None),
+    ]
+
+
+def test_the_silhouette_is_left_out_when_every_detection_is_its_own_cluster():
+    matrix = np.random.default_rng(0).normal(size=(4, 2))
+    fit = fit_mixture(matrix, MixtureRun("r", "s", 4), np.arange(4))
+    assert fit.silhouette is None
+
+
 def test_every_fit_equals_a_one_thread_fit_in_the_order_given(blobs):
     runs = [MixtureRun(f"gmm{k}", "s", k, random_state=k) for k in (2, 5, 3)]
-    tasks = plan_fits(runs, COMPARISON, SCAN, {"s": len(blobs)})
+    tasks, _ = plan_fits(runs, COMPARISON, SCAN, {"s": len(blobs)})
     outcomes = fit_all(tasks, {"s": blobs}, workers=2)
     assert [outcome.task for outcome in outcomes] == tasks
     assert {outcome.worker for outcome in outcomes} == {0, 1}

@@ -15,7 +15,7 @@ runs as (
         run_id,
         feature_set
     from {{ ref('int_gmm_fits') }}
-    where fit_kind = 'run'
+    where fit_kind = 'run' and skipped_reason is null
 
 ),
 

@@ -6,6 +6,7 @@ with
 runs as (
 
     select * from {{ ref('gmm_runs') }}
+    where skipped_reason is null
 
 ),
 

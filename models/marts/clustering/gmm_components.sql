@@ -5,7 +5,7 @@ with
 fits as (
 
     select * from {{ ref('int_gmm_fits') }}
-    where fit_kind = 'run'
+    where fit_kind = 'run' and skipped_reason is null
 
 ),
 

@@ -1,6 +1,7 @@
--- The run table: one row per Gaussian-mixture run, with how it was fitted, how
--- well (BIC, AIC, lower bound, silhouette) and how stable its clusters are
--- across seeds (adjusted Rand index of refits against the run).
+-- The run table: one row per configured Gaussian-mixture run, with how it was
+-- fitted, how well (BIC, AIC, lower bound, silhouette) and how stable its clusters
+-- are across seeds (adjusted Rand index of refits against the run); a run the data
+-- could not support has only its configuration and the reason it was skipped.
 with
 
 fits as (
@@ -33,6 +34,7 @@ final as (
 
     select
         fits.run_id,
+        fits.skipped_reason,
         fits.feature_set,
         fits.feature_names,
         fits.n_components,

@@ -24,7 +24,7 @@ final as (
         fit_seconds,
         fit_worker
     from fits
-    where fit_kind = 'scan'
+    where fit_kind = 'scan' and skipped_reason is null
 
 )
 

@@ -1,8 +1,10 @@
 {#
-    At the end of a run, say in the build log how many detections each feature
-    set left out (a null or non-finite feature); feature_exclusions lists them.
+    At the end of a run, say in the build log what the data left out: how many
+    detections each feature set left out (a null or non-finite feature;
+    feature_exclusions lists them), and every mixture fit skipped, with its reason
+    (int_gmm_fits, gmm_runs.skipped_reason).
 #}
-{% macro log_feature_exclusions() %}
+{% macro log_build_summary() %}
     {%- if execute %}
         {%- set exclusions = adapter.get_relation(
             database=target.database, schema=target.schema, identifier='feature_exclusions'
@@ -22,6 +24,18 @@
                     ~ " detections left out (a null or non-finite feature; see feature_exclusions)",
                     info=true
                 ) }}
+            {%- endfor %}
+        {%- endif %}
+        {%- set fits = adapter.get_relation(
+            database=target.database, schema='intermediate', identifier='int_gmm_fits'
+        ) %}
+        {%- if fits %}
+            {%- set skipped = run_query(
+                "select fit_kind, fit_id, skipped_reason from " ~ fits.include(database=false)
+                ~ " where skipped_reason is not null order by fit_kind, fit_id"
+            ) %}
+            {%- for fit_kind, fit_id, reason in skipped.rows %}
+                {{- log("WARNING: mixture " ~ fit_kind ~ " " ~ fit_id ~ " skipped: " ~ reason, info=true) }}
             {%- endfor %}
         {%- endif %}
     {%- endif %}
