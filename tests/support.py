@@ -126,35 +126,39 @@ def run_duckdb_cli(warehouse: Path, sql: str) -> subprocess.CompletedProcess[str
     )
 
 
+def make_command(target: str, **variables) -> list[str]:
+    """The command line of `make TARGET NAME=value ...`; names are upper-cased."""
+    return ["make", "--no-print-directory", target] + [
+        f"{name.upper()}={value}" for name, value in variables.items()
+    ]
+
+
 def make(target: str, check: bool = True, **variables) -> subprocess.CompletedProcess[str]:
-    """`make TARGET NAME=value ...` from the repository root; names are upper-cased."""
+    """`make TARGET NAME=value ...` from the repository root."""
     result = subprocess.run(
-        ["make", "--no-print-directory", target]
-        + [f"{name.upper()}={value}" for name, value in variables.items()],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
+        make_command(target, **variables), cwd=REPO_ROOT, capture_output=True, text=True
     )
     if check and result.returncode != 0:
         raise AssertionError(f"make {target} failed:\n{result.stdout}\n{result.stderr}")
     return result
 
 
-def make_build(
-    warehouse: Path, check: bool = True, **inputs: Path
-) -> subprocess.CompletedProcess[str]:
-    """`make build` into `warehouse` with the test vars, inputs as make variables
-    (detections=..., ...), the demo and dbt's state beside the warehouse."""
-    return make(
-        "build",
-        check=check,
-        xray_warehouse=warehouse,
-        vars_file=TEST_VARS_FILE,
-        demo_dir=warehouse.parent / "demo",
-        dbt_target_path=warehouse.parent / "dbt-target",
-        dbt_log_path=warehouse.parent / "dbt-logs",
+def build_variables(warehouse: Path, **inputs) -> dict:
+    """The make variables of a test build into `warehouse`: the test vars, the demo and
+    dbt's state beside the warehouse, inputs as given (detections=..., ...)."""
+    return {
+        "xray_warehouse": warehouse,
+        "vars_file": TEST_VARS_FILE,
+        "demo_dir": warehouse.parent / "demo",
+        "dbt_target_path": warehouse.parent / "dbt-target",
+        "dbt_log_path": warehouse.parent / "dbt-logs",
         **inputs,
-    )
+    }
+
+
+def make_build(warehouse: Path, check: bool = True, **inputs) -> subprocess.CompletedProcess[str]:
+    """`make build` into `warehouse` with the test vars (build_variables)."""
+    return make("build", check=check, **build_variables(warehouse, **inputs))
 
 
 def make_arguments(scratch: Path, target: str, **variables) -> list[list[str]]:

@@ -22,8 +22,7 @@ class Holder:
     command: str
 
     def __str__(self) -> str:
-        mode = "read-write" if self.writes else "read-only"
-        return f"PID {self.pid} ({self.command}), {mode}"
+        return f"PID {self.pid} ({self.command})"
 
 
 def holders(path: Path) -> list[Holder]:
