@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 
 def feature_matrix(
@@ -19,11 +20,16 @@ def feature_matrix(
         .select("detection_id, features")
         .to_arrow_table()
     )
-    features = table["features"].combine_chunks()
-    # Arrow's flattened list values, reshaped: no Python object per row.
-    width = len(features[0]) if len(features) else 0
-    matrix = features.flatten().to_numpy(zero_copy_only=False).reshape(len(features), width)
-    return table["detection_id"].to_pylist(), matrix.astype(float, copy=False)
+    return table["detection_id"].to_pylist(), list_matrix(table["features"])
+
+
+def list_matrix(lists: pa.ChunkedArray) -> np.ndarray:
+    """A column of equal-length lists of numbers as a (rows x length) float matrix: Arrow's
+    flattened values reshaped, no Python object per row."""
+    lists = lists.combine_chunks()
+    width = len(lists[0]) if len(lists) else 0
+    values = lists.flatten().to_numpy(zero_copy_only=False)
+    return values.reshape(len(lists), width).astype(float, copy=False)
 
 
 def cluster_labels(clusters: duckdb.DuckDBPyRelation, run_id: str) -> tuple[list[str], np.ndarray]:

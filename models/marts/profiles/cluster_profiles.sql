@@ -8,11 +8,7 @@
     percentiles would mean nothing). Percentiles are quantile_cont: linear interpolation
     between order statistics.
 -#}
-{%- set positions = [
-    {'name': 'b', 'expression': 'b'},
-    {'name': 'abs_b', 'expression': 'abs(b)'},
-    {'name': 'abs_l', 'expression': 'least(l, 360 - l)'},
-] %}
+{%- set positions = profile_positions() %}
 {%- set fractions = '[0.1, 0.25, 0.5, 0.75, 0.9]' %}
 
 with

@@ -10,6 +10,15 @@
 {%- set sample_figures = [
     'sample_p10', 'sample_p25', 'sample_median', 'sample_p75', 'sample_p90'
 ] %}
+{%- set descriptors = [] %}
+{%- for features in var('feature_sets').values() %}
+    {%- for feature in features %}
+        {%- do descriptors.append(feature.name) %}
+    {%- endfor %}
+{%- endfor %}
+{%- for position in profile_positions() %}
+    {%- do descriptors.append(position.name) %}
+{%- endfor %}
 {%- set aspects = [] %}
 {%- set conditions = [] %}
 {%- for rule in config.words %}
@@ -18,6 +27,13 @@
         {%- do aspects.append(rule.aspect) %}
     {%- endif %}
     {%- for descriptor, bounds in rule.when.items() %}
+        {%- if descriptor not in descriptors %}
+            {{ exceptions.raise_compiler_error(
+                "var cluster_descriptions, word '" ~ rule.word ~ "': '" ~ descriptor
+                ~ "' is neither a feature of var feature_sets nor one of "
+                ~ profile_positions() | map(attribute='name') | list
+            ) }}
+        {%- endif %}
         {%- for bound, threshold in bounds.items() %}
             {%- if bound not in comparisons %}
                 {{ exceptions.raise_compiler_error(
@@ -126,14 +142,9 @@ condition_results as (
         aspect_index,
         word,
         case
-            -- every cluster has a profile of every descriptor: a missing one is a
-            -- misspelt descriptor in the var, which would otherwise drop its word silently
-            when not is_profiled
-                then error(
-                    'var cluster_descriptions: ' || descriptor
-                    || ' is not a descriptor of cluster_profiles'
-                )
-            -- a null median (no values) satisfies no condition
+            -- a run whose feature set lacks the descriptor, or a null median (no values),
+            -- satisfies no condition (a misspelt descriptor stops the build above)
+            when not is_profiled then false
             else coalesce(
                 case comparison
                     when '<' then median < threshold
