@@ -1,0 +1,1 @@
+"""Clustering kernels: Gaussian-mixture EM and scoring as chunked matrix products."""
