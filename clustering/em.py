@@ -64,10 +64,10 @@ from threadpoolctl import threadpool_limits
 # between the two products of a pass, with room for a second thread.
 FEATURE_CHUNK_BYTES = 4 * 2**20
 SCORING_CHUNK_ROWS = 4096
-# A component whose mean lies further than this from the centre, squared and in its own
-# Mahalanobis metric, would lose about 1e-16 times as much of its log-density to
-# cancellation in W . phi (1e-10 here): it is computed on its own (_EStep).
-FAR_COMPONENT_DISTANCE2 = 1e6
+# W . phi sums terms as large as |mu_k - c|^T |P_k| |mu_k - c| (|P_k| entry-wise) to a
+# log-density: its rounding error is about 1e-16 times that. Beyond this limit (an error
+# of ~1e-10) a component is computed directly instead (_EStep).
+CANCELLATION_LIMIT = 1e6
 _LOG_2PI = math.log(2 * math.pi)
 _EPS = np.finfo(np.float64).eps
 
@@ -344,7 +344,7 @@ def _expectation_maximisation(
         sums = chunks.ordered_sum(lambda start, stop, e_step=e_step: e_step.sums(start, stop))
         lower_bound = np.float64(sums.log_likelihood[0] / chunks.n_samples)
         lower_bounds.append(lower_bound)
-        converged = abs(lower_bound - previous) < estimator.tol
+        converged = bool(abs(lower_bound - previous) < estimator.tol)
         exact = converged or n_iter == estimator.max_iter
         try:
             parameters = _m_step(chunks, e_step, sums, estimator.reg_covar, exact)
@@ -364,17 +364,18 @@ class _Sums(list):
 
     moments = property(lambda self: self[0])
     log_likelihood = property(lambda self: self[1])
-    far_scatter = property(lambda self: self[2])
-    far_first = property(lambda self: self[3])
+    direct_scatter = property(lambda self: self[2])
+    direct_first = property(lambda self: self[3])
 
 
 class _EStep:
-    """One iteration's E-step: W (k x F) for every component, the direct form for far ones.
+    """One iteration's E-step: W (k x F) for every component, the direct form for some.
 
-    A component whose mean is far from the centre in its own metric, D_k^2 =
-    (mu_k - c)^T P_k (mu_k - c) > FAR_COMPONENT_DISTANCE2, would lose about eps D_k^2 of
-    its log-density to cancellation in W . phi; its log-density is computed from
-    L_k^T (x - mu_k), as sklearn does, and its M-step sums are taken around mu_k.
+    For x near mu_k, W[k] . phi(x - c) adds terms as large as |mu_k - c|^T |P_k|
+    |mu_k - c| into a log-density of order d: a component tight in some direction and far
+    from c would lose about eps times that to cancellation. Beyond CANCELLATION_LIMIT its
+    log-density is computed directly from L_k^T (x - mu_k), as sklearn does, and its
+    M-step sums are taken around mu_k.
     """
 
     def __init__(self, chunks: _RowChunks, weights, means, _covariances, precisions_cholesky):
@@ -383,7 +384,8 @@ class _EStep:
         centred_means = means - chunks.centre
         precisions = precisions_cholesky @ precisions_cholesky.transpose(0, 2, 1)
         projected = np.einsum("ki,kij->kj", centred_means, precisions_cholesky)  # L_k^T mu_k
-        centre_distances = np.sum(projected**2, axis=1)
+        magnitudes = np.abs(centred_means)
+        largest_terms = np.einsum("ki,kij,kj->k", magnitudes, np.abs(precisions), magnitudes)
         log_det = np.log(np.diagonal(precisions_cholesky, axis1=1, axis2=2)).sum(axis=1)
         constants = np.log(weights) + log_det - 0.5 * n_features * _LOG_2PI
         rows, columns = chunks.pair_rows, chunks.pair_columns
@@ -394,51 +396,54 @@ class _EStep:
         self.coefficients[:, len(rows) : -1] = np.einsum(
             "kij,kj->ki", precisions_cholesky, projected
         )
-        self.coefficients[:, -1] = constants - 0.5 * centre_distances
-        self.far = np.flatnonzero(centre_distances > FAR_COMPONENT_DISTANCE2)
-        self.far_means = means[self.far]
-        self._far_centred_means = centred_means[self.far, :, np.newaxis]
-        self._far_cholesky_transposed = precisions_cholesky[self.far].transpose(0, 2, 1)
-        self._far_constants = constants[self.far, np.newaxis]
+        self.coefficients[:, -1] = constants - 0.5 * np.sum(projected**2, axis=1)
+        self.direct = np.flatnonzero(largest_terms > CANCELLATION_LIMIT)
+        self.direct_means = means[self.direct]
+        self._direct_centred_means = centred_means[self.direct, :, np.newaxis]
+        self._direct_cholesky_transposed = precisions_cholesky[self.direct].transpose(0, 2, 1)
+        self._direct_constants = constants[self.direct, np.newaxis]
 
     def __call__(self, centred: np.ndarray, features: np.ndarray):
-        """A chunk's responsibilities (k x m), log p(x) (m) and x - mu_k of far components."""
+        """A chunk's responsibilities (k x m), log p(x) (m), and x - mu_k (f x d x m) of
+        the f direct components."""
         weighted = self.coefficients @ features
-        far_differences = centred - self._far_centred_means
-        if len(self.far):
-            projected = self._far_cholesky_transposed @ far_differences
+        direct_differences = centred - self._direct_centred_means
+        if len(self.direct):
+            projected = self._direct_cholesky_transposed @ direct_differences
             np.square(projected, out=projected)
-            weighted[self.far] = self._far_constants - 0.5 * projected.sum(axis=1)
+            weighted[self.direct] = self._direct_constants - 0.5 * projected.sum(axis=1)
         top = weighted.max(axis=0)
         weighted -= top
         np.exp(weighted, out=weighted)
         total = weighted.sum(axis=0)
         weighted /= total
-        return weighted, np.log(total) + top, far_differences
+        return weighted, np.log(total) + top, direct_differences
 
     def sums(self, start: int, stop: int) -> _Sums:
         """One chunk's E-step and M-step sums: phi^T R (F x k), sum of log p(x) (1), and
-        for far components sum r (x - mu)(x - mu)^T (f x d x d) and sum r (x - mu) (f x d)."""
+        for the direct components sum r (x - mu)(x - mu)^T (f x d x d), sum r (x - mu) (f x d)."""
         centred, features = self.chunks.features(start, stop)
-        responsibilities, log_norm, far_differences = self(centred, features)
-        weighted_differences = far_differences * responsibilities[self.far, np.newaxis, :]
+        responsibilities, log_norm, direct_differences = self(centred, features)
+        weighted_differences = direct_differences * responsibilities[self.direct, np.newaxis, :]
         return _Sums(
             [
                 features @ responsibilities.T,
                 log_norm.sum(keepdims=True),
-                weighted_differences @ far_differences.transpose(0, 2, 1),
+                weighted_differences @ direct_differences.transpose(0, 2, 1),
                 weighted_differences.sum(axis=2),
             ]
         )
 
-    def scatter(self, centred_means: np.ndarray, start: int, stop: int) -> list[np.ndarray]:
-        """One chunk's sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T (k x d x d), as sklearn sums it."""
+    def scatter(self, means: np.ndarray, start: int, stop: int) -> list[np.ndarray]:
+        """One chunk's sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T (k x d x d), as sklearn sums it
+        (from the rows themselves, not their centred copies)."""
         centred, features = self.chunks.features(start, stop)
         responsibilities, _, _ = self(centred, features)
+        rows = self.chunks.X[start:stop].T
         n_features = self.chunks.n_features
-        scatter = np.empty((len(centred_means), n_features, n_features))
-        for component, mean in enumerate(centred_means):
-            difference = centred - mean[:, np.newaxis]
+        scatter = np.empty((len(means), n_features, n_features))
+        for component, mean in enumerate(means):
+            difference = rows - mean[:, np.newaxis]
             np.matmul(
                 difference * responsibilities[component], difference.T, out=scatter[component]
             )
@@ -448,7 +453,7 @@ class _EStep:
 def _m_step(chunks: _RowChunks, e_step: _EStep, sums: _Sums, reg_covar: float, exact: bool):
     """(weights, means, covariances, precisions_cholesky) from a pass's sums.
 
-    With sums around a shift b_k (c, or mu_k for far components): N = sum r + 10 eps,
+    With sums around a shift b_k (c, or mu_k for direct components): N = sum r + 10 eps,
     s = sum r (x - b), S = sum r (x - b)(x - b)^T, mu = (s + b sum r) / N (sklearn's
     sum r x / N), delta = mu - b and Sigma = (S - delta s^T - s delta^T + sum r delta
     delta^T) / N. exact: Sigma summed again around mu in a second pass, as sklearn does.
@@ -458,19 +463,17 @@ def _m_step(chunks: _RowChunks, e_step: _EStep, sums: _Sums, reg_covar: float, e
     resp_sums = sums.moments[-1]
     totals = resp_sums + 10 * _EPS
     shifts = np.tile(chunks.centre, (n_components, 1))
-    shifts[e_step.far] = e_step.far_means
+    shifts[e_step.direct] = e_step.direct_means
     first = sums.moments[n_pairs:-1].T.copy()
-    first[e_step.far] = sums.far_first
+    first[e_step.direct] = sums.direct_first
     means = (first + shifts * resp_sums[:, np.newaxis]) / totals[:, np.newaxis]
     if exact:
-        [scatter] = chunks.ordered_sum(
-            lambda start, stop: e_step.scatter(means - chunks.centre, start, stop)
-        )
+        [scatter] = chunks.ordered_sum(lambda start, stop: e_step.scatter(means, start, stop))
     else:
         scatter = np.empty((n_components, n_features, n_features))
         scatter[:, chunks.pair_rows, chunks.pair_columns] = sums.moments[:n_pairs].T
         scatter[:, chunks.pair_columns, chunks.pair_rows] = sums.moments[:n_pairs].T
-        scatter[e_step.far] = sums.far_scatter
+        scatter[e_step.direct] = sums.direct_scatter
         offsets = means - shifts
         cross = offsets[:, :, np.newaxis] * first[:, np.newaxis, :]
         scatter -= cross + cross.transpose(0, 2, 1)
