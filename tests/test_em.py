@@ -18,6 +18,7 @@ from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
 from clustering.em import (
+    MEMORY_BUDGET,
     feature_count,
     fit_differences,
     fit_gaussian_mixture,
@@ -236,27 +237,30 @@ def test_the_fit_is_bit_identical_whatever_the_number_of_threads(demo_allvar):
             np.testing.assert_array_equal(getattr(fit, attribute), getattr(fits[0], attribute))
 
 
-def test_memory_is_bounded_by_the_chunk_not_the_rows():
-    n_samples, n_features, chunk_rows = 60_000, 35, 512
+@pytest.mark.parametrize("memory_budget", [0, MEMORY_BUDGET])
+def test_memory_is_bounded_by_the_chunk_or_the_budget(memory_budget):
+    n_samples, n_features, n_components, chunk_rows = 30_000, 35, 6, 512
     rng = np.random.default_rng(0)
     X = rng.uniform(0, 1, (n_samples, n_features))
     # Given initial parameters: no k-means (sklearn's own init holds O(n (d + k))).
     given = {
-        "weights_init": np.full(3, 1 / 3),
-        "means_init": rng.uniform(0.3, 0.7, (3, n_features)),
-        "precisions_init": np.stack([np.eye(n_features) * 12] * 3),
+        "weights_init": np.full(n_components, 1 / n_components),
+        "means_init": rng.uniform(0.3, 0.7, (n_components, n_features)),
+        "precisions_init": np.stack([np.eye(n_features) * 12] * n_components),
     }
-    estimator = GaussianMixture(3, max_iter=2, **given)
+    estimator = GaussianMixture(n_components, max_iter=2, **given)
     tracemalloc.start()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            fit_gaussian_mixture(X, estimator, chunk_rows=chunk_rows)
+            fit_gaussian_mixture(X, estimator, chunk_rows=chunk_rows, memory_budget=memory_budget)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    chunk_bytes = 8 * chunk_rows * (feature_count(n_features) + n_features)
-    assert peak < 3 * chunk_bytes  # 8 MB, where n x F doubles would be 320 MB
+    all_features = 8 * n_samples * feature_count(n_features)  # 160 MB
+    chunk_bytes = 8 * chunk_rows * (feature_count(n_features) + n_features)  # 2.9 MB
+    kept = all_features if all_features <= memory_budget else 0
+    assert peak < kept + 3 * chunk_bytes
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -268,6 +272,12 @@ def test_scoring_equals_predict_proba_and_score_samples(demo_allvar, covariance_
     np.testing.assert_allclose(log_likelihood, mixture.score_samples(X), rtol=1e-12)
 
 
-def test_the_kernel_is_used_where_it_is_faster():
-    assert kernel_is_faster(22_460, 35, 6)
-    assert kernel_is_faster(22_460, 35, 20)
+def test_the_kernel_is_used_where_it_is_faster(demo_allvar):
+    assert kernel_is_faster(22_460, 35, 6) and kernel_is_faster(22_460, 35, 20)
+    assert kernel_is_faster(1_000, 4, 1)
+    assert not kernel_is_faster(22_460, 35, 1)  # phi's 666 columns for one component
+    assert not kernel_is_faster(300, 35, 10)  # 30 rows a component in 35 dimensions
+    # Where it is not, the fit is scikit-learn's own.
+    X = demo_allvar[::10]
+    fitted = fit_gaussian_mixture(X, GaussianMixture(1, random_state=0))
+    np.testing.assert_array_equal(fitted.covariances_, GaussianMixture(1).fit(X).covariances_)
