@@ -48,10 +48,10 @@ bounds within 1e-13, weights and means within 1e-12 and precisions within 1e-11
 Where exactness is lost: with covariances conditioned worse than ~1e11 (reg_covar
 <= 1e-9 and a component spread far along a line) sklearn's own fit moves under an
 exactly representable shift of the data (its lower bound by 1e-6 to 0.6 relative), and
-the kernel's differs from it by as much, its n_iter_ by up to two; with reg_covar = 0 and a collapsed component,
-whether a covariance passes Cholesky is decided by rounding, and the kernel has passed
-where sklearn raised; a lower-bound change within ~1e-13 of tol could stop one iteration
-apart (not seen).
+the kernel's differs from it by as much, its n_iter_ by up to two; with reg_covar = 0
+and a collapsed component, whether a covariance passes Cholesky is decided by rounding,
+and the kernel has passed where sklearn raised; a lower-bound change within ~1e-13 of
+tol could stop one iteration apart (not seen).
 """
 
 from __future__ import annotations
