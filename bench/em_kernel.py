@@ -120,7 +120,7 @@ def print_table(figures: dict[str, Any]) -> None:
         f"{_range(figures['dgemm_gflops'], '.1f')} GFLOP/s"
     )
     print(
-        f"{'k':>3} {'iter':>4}  {'sklearn s':<17} {'kernel s':<17} {'speed-up':<15} "
+        f"{'k':>3} {'iter':>4}  {'sklearn s':<19} {'kernel s':<17} {'speed-up':<15} "
         f"{'init s':>6} {'GFLOP/s':>7}  {'lb':>7} {'weights':>7} {'means':>7} {'precis.':>7}"
         f"  assign (ties)"
     )
@@ -128,7 +128,7 @@ def print_table(figures: dict[str, Any]) -> None:
         same = "" if row["same_n_iter"] else "!"
         print(
             f"{row['k']:>3} {row['n_iter']:>3}{same:1}  "
-            f"{_range(row['sklearn_seconds'], '.2f'):<17} "
+            f"{_range(row['sklearn_seconds'], '.2f'):<19} "
             f"{_range(row['kernel_seconds'], '.2f'):<17} {_range(row['speed_up'], '.1f'):<15} "
             f"{row['init_seconds']:>6.2f} {row['kernel_em_gflops']:>7.1f}  "
             f"{row['lower_bound']:>7.0e} {row['weights']:>7.0e} {row['means']:>7.0e} "
