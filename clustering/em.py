@@ -56,7 +56,6 @@ tol could stop one iteration apart (not seen).
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import threading
@@ -77,7 +76,6 @@ from sklearn.mixture._gaussian_mixture import _compute_precision_cholesky
 from sklearn.utils import check_random_state
 from sklearn.utils._array_api import _logsumexp, get_namespace
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import ThreadpoolController
 
 # A chunk's rebuilt features (F x chunk_rows doubles, 4 MB at d = 35) stay in the 32 MB L3
 # between the two products of a pass, with room for a second thread; a kept chunk stays
@@ -132,12 +130,6 @@ def kernel_is_faster(n_samples: int, n_features: int, n_components: int) -> bool
     if n_samples < 2 * n_features * n_components:
         return False
     return n_features <= 8 or (n_features <= 12 and n_components >= 2) or n_components >= 6
-
-
-@functools.cache
-def _blas_libraries() -> ThreadpoolController:
-    """threadpoolctl's handle on the loaded BLAS libraries, searched for once (~4 ms)."""
-    return ThreadpoolController()
 
 
 def fit_gaussian_mixture(
@@ -203,9 +195,8 @@ def fit_gaussian_mixture(
             if do_init:
                 estimator._initialize_parameters(X, random_state, xp=xp)
             start = -np.inf if do_init else estimator.lower_bound_
-            # The initialisation runs as sklearn's would; EM's own products on one thread.
-            with _blas_libraries().limit(limits=1, user_api="blas"):
-                result = _expectation_maximisation(chunks, estimator, start)
+            # BLAS threads are the caller's to set, once per process (clustering.threads).
+            result = _expectation_maximisation(chunks, estimator, start)
             if result.lower_bound > best_lower_bound or best_lower_bound == -np.inf:
                 best_lower_bound, best = result.lower_bound, result
 

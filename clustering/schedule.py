@@ -126,8 +126,11 @@ def fit_all(
     tasks: list[FitTask], matrices: dict[str, np.ndarray], workers: int | None = None
 ) -> list[FitOutcome]:
     """Fit every task, `workers` at a time (default: one per core), largest first; the
-    outcomes in the order of `tasks`, refits compared with their runs."""
-    workers = workers or max(1, min(len(tasks), os.cpu_count() or 1))
+    outcomes in the order of `tasks`, refits compared with their runs. A single task gets
+    every core (the EM kernel splits its rows over them)."""
+    cores = os.cpu_count() or 1
+    workers = workers or max(1, min(len(tasks), cores))
+    threads_per_fit = cores if len(tasks) == 1 else 1
 
     def cost(task: FitTask) -> int:
         n_rows, n_features = matrices[task.run.feature_set].shape
@@ -139,7 +142,8 @@ def fit_all(
         if task.rows is not None:
             matrix = matrix[task.rows]
         worker = int(threading.current_thread().name.rsplit("_", 1)[-1])
-        return FitOutcome(task, fit_mixture(matrix, task.run, task.silhouette_rows), worker)
+        fitted = fit_mixture(matrix, task.run, task.silhouette_rows, threads_per_fit)
+        return FitOutcome(task, fitted, worker)
 
     # sorted() is stable: equal costs keep the configured order.
     largest_first = sorted(range(len(tasks)), key=lambda index: -cost(tasks[index]))

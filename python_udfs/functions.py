@@ -65,21 +65,16 @@ class StoredMixtures:
 
 def score_rows(mixture: GaussianMixture, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(membership probabilities, log-likelihoods) of every row, in blocks of fixed shape."""
+    # Imported on first use: every dbt run loads this plugin, few score mixtures.
+    from clustering.em import score_samples_and_probabilities
+
     n_rows = len(matrix)
-    padded_rows = -(-n_rows // SCORE_BLOCK_ROWS) * SCORE_BLOCK_ROWS
-    padded = np.zeros((padded_rows, matrix.shape[1]))
+    padded = np.zeros((-(-n_rows // SCORE_BLOCK_ROWS) * SCORE_BLOCK_ROWS, matrix.shape[1]))
     padded[:n_rows] = matrix
-    log_likelihood, log_probabilities = (
-        np.empty(padded_rows),
-        np.empty((padded_rows, mixture.n_components)),
+    probabilities, log_likelihood = score_samples_and_probabilities(
+        mixture, padded, chunk_rows=SCORE_BLOCK_ROWS
     )
-    for start in range(0, padded_rows, SCORE_BLOCK_ROWS):
-        block = slice(start, start + SCORE_BLOCK_ROWS)
-        # One pass gives both: log_resp = weighted log-probability - its logsumexp.
-        log_likelihood[block], log_probabilities[block] = mixture._estimate_log_prob_resp(
-            padded[block]
-        )
-    return np.exp(log_probabilities[:n_rows]), log_likelihood[:n_rows]
+    return probabilities[:n_rows], log_likelihood[:n_rows]
 
 
 def _gmm_score(mixtures: StoredMixtures) -> Callable[[pa.Array, pa.Array], pa.Array]:

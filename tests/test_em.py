@@ -45,7 +45,7 @@ def allvar_matrix(warehouse: Path) -> np.ndarray:
     """The allvar feature matrix of a built warehouse, one row per detection in id order."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         rows = connection.execute(
-            "select features from feature_vectors where feature_set = 'allvar' "
+            "select features from intermediate.int_feature_vectors where feature_set = 'allvar' "
             "order by detection_id"
         ).fetchnumpy()["features"]
     return np.array(rows.tolist())
