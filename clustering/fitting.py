@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 
 from clustering.em import fit_gaussian_mixture, score_samples_and_probabilities
 from clustering.runs import MixtureRun
+from clustering.silhouette import silhouette as silhouette_of
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ def fit_mixture(
     clustering.em where it is faster and equal to scikit-learn's fit, else by sklearn's.
 
     With silhouette_sample (row indices), the silhouette score of the fitted clusters on
-    those rows; euclidean, as the original analysis computed it. threads > 1 lets one
-    large fit use several cores (the result does not depend on it).
+    those rows; euclidean, as the original analysis computed it (clustering.silhouette).
+    threads > 1 lets one large fit use several cores (the result does not depend on it).
     """
     estimator = run.estimator()
     started = time.perf_counter()
@@ -62,7 +62,7 @@ def fit_mixture(
     if silhouette_sample is not None and (
         1 < len(np.unique(labels[silhouette_sample])) < len(silhouette_sample)
     ):
-        silhouette = float(silhouette_score(matrix[silhouette_sample], labels[silhouette_sample]))
+        silhouette = silhouette_of(matrix[silhouette_sample], labels[silhouette_sample])
     return FittedMixture(
         run=run,
         estimator=estimator,

@@ -18,6 +18,7 @@ from clustering.em import fit_differences
 from clustering.fitting import fit_mixture, sample_rows
 from clustering.runs import MixtureRun
 from clustering.schedule import FitTask, fit_all, plan_fits
+from clustering.silhouette import silhouette
 from clustering.stability import compare_with_run
 from clustering.storage import (
     FITS_SCHEMA,
@@ -250,9 +251,21 @@ def test_silhouette_is_scikit_learns_on_the_sample(blobs):
     assert len(sample) == 200 and np.all(np.diff(sample) > 0)
     np.testing.assert_array_equal(sample, sample_rows(len(blobs), 200, seed=4))
     fit = fit_mixture(blobs, MixtureRun("r", "s", 3), sample)
-    assert fit.silhouette == silhouette_score(blobs[sample], fit.labels[sample])
+    assert fit.silhouette == pytest.approx(
+        silhouette_score(blobs[sample], fit.labels[sample]), rel=1e-12
+    )
     assert fit.silhouette_sample_size == 200
     np.testing.assert_array_equal(sample_rows(50, 200, seed=4), np.arange(50))
+
+
+@pytest.mark.parametrize("n_clusters", [2, 7, 40])
+def test_the_silhouette_equals_scikit_learns_with_singletons_and_many_chunks(n_clusters):
+    rng = np.random.default_rng(n_clusters)
+    matrix = rng.normal(size=(700, 5))  # several chunks of clustering.silhouette
+    labels = rng.integers(0, n_clusters, size=700)
+    labels[:3] = n_clusters  # a cluster of three
+    labels[3] = n_clusters + 1  # a singleton, which scores 0
+    assert silhouette(matrix, labels) == pytest.approx(silhouette_score(matrix, labels), rel=1e-12)
 
 
 def test_fits_table_records_each_fit(blobs):
