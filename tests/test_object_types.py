@@ -23,6 +23,7 @@ FAMILIES = {
     "ClusterOrGroup",
     "ISM",
     "Radiation",
+    "Unknown",
     "Other",
 }
 # simbad_object_types column -> the vocabulary its labels carry in simbad_type_labels.
@@ -126,6 +127,12 @@ FAMILY_EXAMPLES = {
     "AGN": "AGN AGN_Candidate QSO QSO_Candidate Seyfert Seyfert_1 Seyfert1 Sy2 BLLac "
     "BLLac_Candidate Blazar Blazar_Candidate LINER RadioG OVV",
     "XRayBinary": "XB XrayBin XB* HMXB HighMassXBin LMXB LXB Candidate_LMXB",
+    # Accreting white-dwarf binaries together; RS CVn binaries by definition.
+    "BinaryStar": "CataclyV* CV* Nova Candidate_CV* Symbiotic* RSCVn RS*",
+    # Spotted single stars; planetary nebulae under evolved stars (SIMBAD's hierarchy).
+    "Star": "BYDra BY* PN PlanetaryNeb",
+    "Radiation": "ULX ULX?",
+    "Unknown": "Unknown ?",
 }
 
 
