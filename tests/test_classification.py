@@ -20,6 +20,8 @@ from sklearn.metrics import (
 )
 from support import vars_of_test_warehouses
 
+from classification.truth import truth_scores
+
 CONFIG = vars_of_test_warehouses()["classification"]
 CLASSES = list(CONFIG["classes"])
 GROUPS = CONFIG["classes"]
@@ -267,3 +269,21 @@ def test_the_unlabelled_get_classes_from_both_classifiers(warehouse):
     ).fetchone()[0]
     assert counts["gradient_boosting"] == n_unlabelled
     assert 0.5 * n_unlabelled < counts["mahalanobis"] <= n_unlabelled
+
+
+def test_the_demos_unidentified_sources_are_scored_against_the_truth(demo_warehouse):
+    truth = demo_warehouse.parent / "demo" / "demo_truth.parquet"
+    scores = truth_scores(demo_warehouse, truth).pivot(
+        index="figure", columns="classifier", values="value"
+    )
+    with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
+        unidentified = connection.execute(
+            f"select count(*) from source_classes inner join '{truth}' using (name)"
+            " where classifier = 'mahalanobis' and training = 'all_labels'"
+            " and not has_counterpart"
+        ).fetchone()[0]
+    assert (scores.loc["n_sources"] == unidentified).all() and unidentified > 100
+    figures = scores.drop(index="n_sources")
+    assert ((figures >= 0) & (figures <= 1)).all().all()
+    # better than chance among the four groups, for both classifiers
+    assert (scores.loc["balanced_accuracy"] > 0.35).all()

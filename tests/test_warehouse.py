@@ -4,6 +4,7 @@ computation of the original analysis on the same inputs."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import duckdb
@@ -254,3 +255,9 @@ def test_make_build_uses_the_full_size_defaults(tmp_path):
     ]  # fmt: skip
     [test_build] = make_arguments(tmp_path, "test-dbt")
     assert test_build[test_build.index("--vars-file") + 1] == str(TEST_VARS_FILE)
+
+
+def test_build_parameters_hold_every_var(warehouse):
+    stored = dict(warehouse.execute("select parameter, value from build_parameters").fetchall())
+    assert set(stored) == set(project_vars())
+    assert json.loads(stored["gmm_runs"]) == vars_of_test_warehouses()["gmm_runs"]

@@ -7,7 +7,7 @@
     'unmatched_main_type', 'unmatched_object_type', 'unresolved_object_type',
     'simbad_match_radius_arcsec', 'default_gmm_run', 'hardness_classes',
     'variability_classes', 'sky_regions', 'feature_sets', 'gmm_runs', 'gmm_comparison',
-    'gmm_scan', 'cluster_descriptions',
+    'gmm_scan', 'classification', 'cluster_descriptions',
 ] %}
 
 with
