@@ -5,6 +5,7 @@ with pandas and Counter, the validation figures with scikit-learn's metrics."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 
 import duckdb
@@ -18,11 +19,12 @@ from sklearn.metrics import (
     log_loss,
     precision_recall_fscore_support,
 )
-from support import vars_of_test_warehouses
+from support import readme_sql, run_duckdb_cli, vars_of_test_warehouses
 
 from classification.truth import truth_scores
 
-CONFIG = vars_of_test_warehouses()["classification"]
+CONFIG_ALL = vars_of_test_warehouses()
+CONFIG = CONFIG_ALL["classification"]
 CLASSES = list(CONFIG["classes"])
 GROUPS = CONFIG["classes"]
 
@@ -287,3 +289,95 @@ def test_the_demos_unidentified_sources_are_scored_against_the_truth(demo_wareho
     assert ((figures >= 0) & (figures <= 1)).all().all()
     # better than chance among the four groups, for both classifiers
     assert (scores.loc["balanced_accuracy"] > 0.35).all()
+
+
+CLASSIFICATION_QUESTIONS = readme_sql("classification-questions")
+
+
+def cli_answer(warehouse_path, sql: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(run_duckdb_cli(warehouse_path, sql).stdout))
+
+
+@pytest.fixture(scope="module")
+def demo_frames(demo_warehouse):
+    with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
+        probabilities = connection.execute(
+            "select classifier, training, detection_id, class_name, class_index, class_group,"
+            " probability from detection_class_probabilities where training = 'all_labels'"
+        ).df()
+        detections = connection.execute(
+            "select detection_id, name, hard_hs, hard_ms, var_prob_b from detections"
+        ).df()
+        clusters = connection.execute(
+            "select detection_id, cluster from intermediate.int_class_inputs"
+        ).df()
+    return probabilities, detections, clusters
+
+
+def most_probable_groups(probabilities: pd.DataFrame) -> pd.DataFrame:
+    """Per classifier and detection: the argmax class (ties to the first) and its group's
+    summed probability, recomputed from the long-form probabilities."""
+    ordered = probabilities.dropna(subset=["probability"]).sort_values(
+        ["classifier", "detection_id", "class_index"]
+    )
+    best = ordered.loc[ordered.groupby(["classifier", "detection_id"])["probability"].idxmax()]
+    group_sums = ordered.groupby(["classifier", "detection_id", "class_group"])["probability"].sum()
+    best["group_probability"] = [
+        group_sums[(row.classifier, row.detection_id, row.class_group)] for row in best.itertuples()
+    ]
+    return best
+
+
+def test_probable_soft_variable_ysos_by_cluster(demo_warehouse, demo_frames):
+    probabilities, detections, clusters = demo_frames
+    best = most_probable_groups(probabilities[probabilities["classifier"] == "gradient_boosting"])
+    hardness, variability = CONFIG_ALL["hardness_classes"], CONFIG_ALL["variability_classes"]
+    chosen = best.merge(detections, on="detection_id").merge(clusters, on="detection_id")
+    chosen = chosen[
+        (chosen["class_group"] == "YSO")
+        & (chosen["group_probability"] > 0.8)
+        & (chosen["hard_hs"] < hardness["soft_below_hard_hs"])
+        & (chosen["hard_ms"] < hardness["soft_below_hard_ms"])
+        & (chosen["var_prob_b"] >= variability["variable_from"])
+    ]
+    answer = cli_answer(demo_warehouse, CLASSIFICATION_QUESTIONS[0])
+    assert len(answer) > 0
+    expected = chosen.groupby("cluster").agg(
+        sources=("name", "nunique"), detections=("name", "size")
+    )
+    stored = answer.set_index("cluster")
+    assert stored["detections"].to_dict() == expected["detections"].to_dict()
+    assert stored["sources"].to_dict() == expected["sources"].to_dict()
+
+
+def test_where_the_classifiers_disagree(demo_warehouse, demo_frames):
+    probabilities, _, _ = demo_frames
+    best = most_probable_groups(probabilities).pivot(
+        index="detection_id", columns="classifier", values="class_group"
+    )
+    disagree = best[best["mahalanobis"] != best["gradient_boosting"]].fillna("")
+    counts = disagree.groupby(["mahalanobis", "gradient_boosting"]).size()
+    answer = cli_answer(demo_warehouse, CLASSIFICATION_QUESTIONS[1])
+    assert len(answer) == 5
+    expected = counts.sort_values(ascending=False).head(5)
+    assert answer["detections"].tolist() == expected.tolist()
+    for row in answer.itertuples():
+        pair = (row.mahalanobis if isinstance(row.mahalanobis, str) else "", row.gradient_boosting)
+        assert counts[pair] == row.detections
+
+
+def test_how_far_to_trust_them(demo_warehouse):
+    answer = cli_answer(demo_warehouse, CLASSIFICATION_QUESTIONS[2])
+    with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
+        items = connection.execute(
+            "select classifier, item_kind, true_label, predicted_label"
+            " from classification_test_items where training = 'source_split'"
+            " and label_level = 'group' and predicted_label is not null"
+        ).df()
+    for row in answer.itertuples():
+        chosen = items[
+            (items["classifier"] == row.classifier) & (items["item_kind"] == row.item_kind)
+        ]
+        expected = balanced_accuracy_score(chosen["true_label"], chosen["predicted_label"])
+        assert row.balanced_accuracy == pytest.approx(round(expected, 3), abs=1e-9)
+    assert sorted(answer["item_kind"].unique()) == ["detection", "source"]
