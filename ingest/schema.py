@@ -299,6 +299,33 @@ CROSSMATCH_RADIUS_METADATA_KEY = b"xray_crossmatch_radius_arcsec"
 RAW_TABLES = (CSC_DETECTIONS, SIMBAD_OBJECTS, SIMBAD_CROSSMATCH)
 RAW_SCHEMA = "raw"
 
+# Units of the columns the models derive from the contract's (positions and separations),
+# beside the contract's own: with them, unit_of answers for every physical column of the
+# warehouse, the one source the docs test and the report read.
+DERIVED_UNITS = {
+    "l": "deg",
+    "b": "deg",
+    "abs_b": "deg",
+    "abs_l": "deg",
+    "simbad_ra": "deg",
+    "simbad_dec": "deg",
+    "separation_arcsec": "arcsec",
+    "simbad_separation_arcsec": "arcsec",
+    "reported_separation_arcsec": "arcsec",
+}
+
+
+def unit_of(column: str) -> str | None:
+    """The unit of a column of the warehouse, by name: the contract's (raw columns keep
+    their names through the models) or a derived column's; None if dimensionless or not a
+    physical quantity."""
+    for raw_table in RAW_TABLES:
+        limits = raw_table.limits.get(column)
+        if limits is not None and limits.unit:
+            return limits.unit
+    return DERIVED_UNITS.get(column)
+
+
 # How input files name the contract's columns besides the contract names themselves.
 #
 # A contract name matches a file column in any letter case; two columns that differ

@@ -15,6 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from ingest.schema import unit_of
+
 BACKGROUND_GREY = "#d0d0d0"
 # Half-width in latitude of the sky maps' strip of the Galactic plane.
 PLANE_HALF_WIDTH_DEG = 10
@@ -27,46 +29,11 @@ BEST_MARKER = {
 }
 NOTE_STYLE = {"ha": "center", "va": "center", "fontsize": 13, "color": "#555555"}
 
+
 # Units of the CSC descriptors (models/docs.md), by name or by name prefix.
-DESCRIPTOR_UNITS = {
-    "theta": "arcmin",
-    "src_area_b": "arcsec²",
-    "flux_aper_b": "erg s⁻¹ cm⁻²",
-    "bb_kt": "keV",
-    "gti_start": "s, Chandra time",
-    "gti_stop": "s, Chandra time",
-    "gti_elapse": "s",
-    "significance": "dimensionless",
-    "likelihood": "dimensionless",
-    # cluster_profiles' positions: b, |b| and the longitude's distance from l = 0
-    "b": "deg",
-    "abs_b": "deg",
-    "abs_l": "deg",
-}
-DESCRIPTOR_UNIT_PREFIXES = {
-    "hard_": "hardness ratio, dimensionless",
-    "powlaw_gamma": "photon index, dimensionless",
-    "bb_kt": "keV",
-    "var_prob_": "probability",
-    "ks_prob_": "probability",
-    "kp_prob_": "probability",
-    "var_sigma_": "counts s⁻¹",
-    "var_mean_": "counts s⁻¹",
-    "var_min_": "counts s⁻¹",
-    "var_max_": "counts s⁻¹",
-}
-
-
 def descriptor_label(descriptor: str) -> str:
-    """Axis label: the descriptor and its unit."""
-    unit = DESCRIPTOR_UNITS.get(descriptor) or next(
-        (
-            unit
-            for prefix, unit in DESCRIPTOR_UNIT_PREFIXES.items()
-            if descriptor.startswith(prefix)
-        ),
-        None,
-    )
+    """Axis label: the descriptor and its unit (ingest.schema.unit_of)."""
+    unit = unit_of(descriptor)
     return f"{descriptor} ({unit})" if unit else descriptor
 
 

@@ -10,17 +10,7 @@ import shutil
 import pytest
 from support import TEST_DBT_DIR, make_arguments, run_dbt
 
-# Column-name patterns of physical quantities, and the units their descriptions must name.
-UNITS = {
-    r"^(ra|dec|l|b|simbad_ra|simbad_dec)$": "degrees",
-    r"^theta$": "arcmin",
-    r"^src_area_b$": "arcsec^2",
-    r"^flux_aper_b$": "erg s^-1 cm^-2",
-    r"^var_(sigma|mean|min|max)_[bhms]$": "counts s^-1",
-    r"^bb_kt(_lolim|_hilim)?$": "keV",
-    r"^gti_(start|stop|elapse)$": "s",
-    r"separation_arcsec$": "arcsec",
-}
+from ingest.schema import unit_of
 
 
 @pytest.fixture(scope="module")
@@ -69,14 +59,18 @@ def test_every_relation_and_column_is_described(documentation):
 
 
 def test_physical_quantities_carry_their_units(documentation):
+    """Every documented column with a unit (ingest.schema.unit_of: the contract's, and the
+    derived positions' and separations') names it in its description."""
     _, manifest, catalog = documentation
     checked, missing = 0, []
     for unique_id, node, _ in documented_relations(manifest, catalog):
         for name, column in node["columns"].items():
-            for pattern, unit in UNITS.items():
-                if re.search(pattern, name):
-                    checked += 1
-                    if unit not in column["description"]:
-                        missing.append(f"{unique_id}.{name}: {unit}")
+            unit = unit_of(name)
+            if unit:
+                checked += 1
+                if not re.search(
+                    rf"(^|[\s(,]){re.escape(unit)}($|[\s).,;])", column["description"]
+                ):
+                    missing.append(f"{unique_id}.{name}: {unit}")
     assert checked > 100
     assert missing == []
