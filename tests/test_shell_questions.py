@@ -61,11 +61,10 @@ def test_objects_near_the_orion_nebula_cluster(demo_warehouse, detections):
     assert "YSO" in set(answer["otype_family"])
 
 
-def test_the_four_runs(demo_warehouse):
+def test_the_runs(demo_warehouse):
     answer = cli_answer(demo_warehouse, QUESTIONS[2])
-    configured = sorted(CONFIG["gmm_runs"], key=lambda run: run["n_components"])
-    assert answer["run_id"].tolist() == [run["run_id"] for run in configured]
-    assert answer["n_components"].tolist() == [6, 8, 10, 20]
+    assert sorted(answer["run_id"]) == sorted(run["run_id"] for run in CONFIG["gmm_runs"])
+    assert answer["n_components"].is_monotonic_increasing
     with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
-        bics = connection.execute("select bic from gmm_runs order by n_components").fetchall()
-    np.testing.assert_allclose(answer["bic"], np.round([bic for (bic,) in bics]))
+        bics = dict(connection.execute("select run_id, bic from gmm_runs").fetchall())
+    np.testing.assert_allclose(answer["bic"], np.round([bics[run] for run in answer["run_id"]]))
