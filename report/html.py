@@ -40,7 +40,7 @@ DEFAULT_DESCRIPTOR = "var_prob_s"
 DEFAULT_OUT = REPO_ROOT / "build" / "report"
 TOP_MAIN_TYPES = 10
 
-# Columns of gmm_runs shown in the run table, when the warehouse has them.
+# Columns of gmm_runs (queries.runs) shown in the run table, and their headings.
 RUN_TABLE_COLUMNS = {
     "run_id": "run",
     "feature_set": "feature set",
@@ -157,11 +157,7 @@ class Builder:
             ),
             "BIC": _number(run["bic"]),
             "AIC": _number(run["aic"]),
-            "silhouette": (
-                _number(run["silhouette"])
-                if "silhouette" in run
-                else "not in this warehouse (gmm_runs has no silhouette column)"
-            ),
+            "silhouette": _number(run["silhouette"]),
             "family": self.options.family,
             "descriptor": figures.descriptor_label(self.options.descriptor),
         }
@@ -240,12 +236,7 @@ class Builder:
     def model_selection(self) -> Section:
         run_id, feature_set = self.options.run_id, self.run["feature_set"]
         scan = queries.scan(self.connection, feature_set)
-        if scan is None:
-            body = _note(
-                "The k scan (gmm_scan) is not in this warehouse: it was built before the scan "
-                "existed. Rebuild it with make build to see BIC and silhouette against k."
-            )
-        elif scan.empty:
+        if scan.empty:
             scanned = ", ".join(queries.scan_feature_sets(self.connection)) or "none"
             body = _note(
                 f"The k scan in this warehouse does not cover feature set {feature_set} "
@@ -261,11 +252,10 @@ class Builder:
 
     def _run_table(self) -> str:
         runs = queries.runs(self.connection)
-        columns = {name: label for name, label in RUN_TABLE_COLUMNS.items() if name in runs}
         header = "".join(
             f"<th{' class=text' if name in ('run_id', 'feature_set', 'covariance_type') else ''}>"
             f"{escape(label)}</th>"
-            for name, label in columns.items()
+            for name, label in RUN_TABLE_COLUMNS.items()
         )
         rows = []
         for run in runs.itertuples(index=False):
@@ -274,40 +264,26 @@ class Builder:
                 f'<td class="text">{escape(str(value))}</td>'
                 if isinstance(value, str)
                 else f"<td>{escape(_number(value))}</td>"
-                for value in (getattr(run, name) for name in columns)
+                for value in (getattr(run, name) for name in RUN_TABLE_COLUMNS)
             )
             rows.append(f"<tr{chosen}>{cells}</tr>")
-        missing = [label for name, label in RUN_TABLE_COLUMNS.items() if name not in runs]
-        note = _note(f"Not in this warehouse's gmm_runs: {', '.join(missing)}.") if missing else ""
         return (
             "<h3>The run table (gmm_runs; criteria on all of each run's detections)</h3>"
-            f'{note}<div class="scroll"><table><tr>{header}</tr>{"".join(rows)}</table></div>'
+            f'<div class="scroll"><table><tr>{header}</tr>{"".join(rows)}</table></div>'
         )
 
     def cluster_profiles(self) -> Section:
         run_id = self.options.run_id
         summaries = queries.cluster_summaries(self.connection, run_id)
-        if summaries is None:
-            body = _note(
-                "The cluster summaries (cluster_summaries) are not in this warehouse: it was "
-                "built before they existed. Rebuild it with make build to see them."
-            )
-        else:
-            body = f'<div class="scroll">{self._summary_table(summaries)}</div>'
         profiles = queries.cluster_profiles(self.connection, run_id)
-        body += "<h3>Descriptors per cluster (cluster_profiles)</h3>"
-        if profiles is None:
-            body += _note(
-                "The cluster profiles (cluster_profiles) are not in this warehouse: it was "
-                "built before they existed. Rebuild it with make build to see them."
-            )
-        else:
-            body += (
-                "<p>Each descriptor's median over the cluster's detections, in raw units, "
-                "with its 10th and 90th percentiles below; blue where the median lies below "
-                "the whole run's 25th percentile, red where it lies above its 75th.</p>"
-                f'<div class="scroll">{self._profile_table(profiles)}</div>'
-            )
+        body = (
+            f'<div class="scroll">{self._summary_table(summaries)}</div>'
+            "<h3>Descriptors per cluster (cluster_profiles)</h3>"
+            "<p>Each descriptor's median over the cluster's detections, in raw units, "
+            "with its 10th and 90th percentiles below; blue where the median lies below "
+            "the whole run's 25th percentile, red where it lies above its 75th.</p>"
+            f'<div class="scroll">{self._profile_table(profiles)}</div>'
+        )
         return Section("profiles", "Cluster profiles", body)
 
     def _summary_table(self, summaries: pd.DataFrame) -> str:
