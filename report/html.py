@@ -1,12 +1,13 @@
 """Write the weekly report of one mixture run as a self-contained HTML page plus PNGs.
 
-    python -m report.html --run gmm6_allvar [--family YSO] [--descriptor var_prob_s]
+    python -m report.html [--run RUN] [--family YSO] [--descriptor var_prob_s]
                           [--out build/report] [--db warehouse.duckdb]
 
 writes OUT/RUN/index.html (every figure embedded, so the page opens offline) and each
 figure as a PNG beside it: the per-cluster main-type tables, sky maps by cluster, the
 family's counts and the descriptor's distribution per cluster, the k scan and the run
-table, and the cluster profiles.
+table, and the cluster profiles. RUN defaults to the warehouse's default run
+(build_parameters' default_gmm_run).
 """
 
 from __future__ import annotations
@@ -32,9 +33,8 @@ from ingest.config import REPO_ROOT, warehouse_path
 from report import figures, queries
 from report.queries import OptionError, ReportOptions
 from report.tables import ClusterTable, cluster_tables
-from report.warehouse import open_warehouse
+from report.warehouse import add_warehouse_arguments, open_warehouse
 
-DEFAULT_RUN = "gmm6_allvar"
 DEFAULT_FAMILY = "YSO"
 DEFAULT_DESCRIPTOR = "var_prob_s"
 DEFAULT_OUT = REPO_ROOT / "build" / "report"
@@ -423,18 +423,22 @@ def write_report(report: Report, page: str, directory: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", default=DEFAULT_RUN, help="run_id (see gmm_runs)")
+    add_warehouse_arguments(parser)
     parser.add_argument("--family", default=DEFAULT_FAMILY, help="otype_family of detections")
     parser.add_argument(
         "--descriptor", default=DEFAULT_DESCRIPTOR, help="descriptor column of detections"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="reports directory")
-    parser.add_argument("--db", type=Path, default=None, help="warehouse file")
     args = parser.parse_args(argv)
     database = args.db or warehouse_path()
     with open_warehouse(database) as connection:
         try:
-            options = queries.resolve_options(connection, args.run, args.family, args.descriptor)
+            options = queries.resolve_options(
+                connection,
+                args.run or queries.default_run(connection),
+                args.family,
+                args.descriptor,
+            )
         except OptionError as error:
             print(error, file=sys.stderr)
             return 2

@@ -39,6 +39,14 @@ def relation_columns(
     return dict(rows)
 
 
+def default_run(connection: duckdb.DuckDBPyConnection) -> str:
+    """The run a report shows unless told otherwise: the dbt var default_gmm_run as the
+    warehouse's build saw it (build_parameters), so the report follows the build's --vars."""
+    return connection.execute(
+        "select value ->> '$' from build_parameters where parameter = 'default_gmm_run'"
+    ).fetchone()[0]
+
+
 def run_ids(connection: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         row[0]

@@ -4,6 +4,7 @@ Chromium draws it, and bad options."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from html import escape
@@ -16,7 +17,7 @@ import pytest
 from matplotlib.image import imread
 from support import REPO_ROOT
 
-from report import figures
+from report import figures, tables
 from report.html import main
 from report.tables import cluster_tables
 
@@ -148,6 +149,24 @@ def test_page_renders_in_headless_chromium(report_dir: Path, tmp_path: Path):
     assert pixels.shape[0] > 3000, "the page is shorter than its figures"
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 500
     assert (pixels < 0.97).any(axis=-1).mean() > 0.05
+
+
+def test_the_default_run_is_the_one_the_warehouse_was_built_with(
+    demo_warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            """update build_parameters set value = '"gmm8_allvar"'
+            where parameter = 'default_gmm_run'"""
+        )
+    assert tables.main(["--db", str(warehouse)]) == 0
+    headings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("###")]
+    assert len(headings) == 8 and all(h.startswith("### gmm8_allvar: ") for h in headings)
+    report_dir = render(warehouse, tmp_path / "out") / "gmm8_allvar"
+    assert (report_dir / "sky_gmm8_allvar.png").exists()
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["gmm8_allvar"]
 
 
 def test_options_choose_run_family_and_descriptor(demo_warehouse: Path, tmp_path: Path):
