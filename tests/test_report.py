@@ -7,13 +7,13 @@ import re
 import shutil
 import subprocess
 import sys
-from html import escape
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 from matplotlib.image import imread
 from support import REPO_ROOT
 
