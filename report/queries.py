@@ -1,9 +1,4 @@
-"""What the HTML report reads from the warehouse.
-
-Tables that later builds add (gmm_scan, cluster_profiles, cluster_summaries) and the
-silhouette column of gmm_runs may be absent from an older warehouse: their readers
-return None, and the report says so.
-"""
+"""What the HTML report reads from the warehouse."""
 
 from __future__ import annotations
 
@@ -31,16 +26,6 @@ class ReportOptions:
     descriptor: str
 
 
-def relation_exists(connection: duckdb.DuckDBPyConnection, name: str, schema: str = "main") -> bool:
-    return bool(
-        connection.execute(
-            "select count(*) from information_schema.tables "
-            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
-
-
 def relation_columns(
     connection: duckdb.DuckDBPyConnection, name: str, schema: str = "main"
 ) -> dict[str, str]:
@@ -54,6 +39,14 @@ def relation_columns(
     return dict(rows)
 
 
+def default_run(connection: duckdb.DuckDBPyConnection) -> str:
+    """The run a report shows unless told otherwise: the dbt var default_gmm_run as the
+    warehouse's build saw it (build_parameters), so the report follows the build's --vars."""
+    return connection.execute(
+        "select value ->> '$' from build_parameters where parameter = 'default_gmm_run'"
+    ).fetchone()[0]
+
+
 def run_ids(connection: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         row[0]
@@ -65,13 +58,9 @@ def run_ids(connection: duckdb.DuckDBPyConnection) -> list[str]:
 
 def families(connection: duckdb.DuckDBPyConnection) -> list[str]:
     """Every otype_family the vocabulary knows, and any other that detections holds."""
-    vocabulary = (
-        "select family from reference.simbad_object_types union "
-        if relation_exists(connection, "simbad_object_types", "reference")
-        else ""
-    )
     rows = connection.execute(
-        f"select * from ({vocabulary}select otype_family from detections) as known(family) "
+        "select * from (select family from reference.simbad_object_types "
+        "union select otype_family from detections) as known(family) "
         "where family is not null order by family"
     ).fetchall()
     return [row[0] for row in rows]
@@ -111,14 +100,15 @@ def resolve_options(
 
 
 def runs(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The run table. Its timestamps with a time zone come as text: duckdb's conversion of
-    those to pandas trips a pandas 3.1 deprecation warning, and the report does not use them."""
-    columns = ", ".join(
-        f'"{name}"::varchar as "{name}"' if data_type == "TIMESTAMP WITH TIME ZONE" else f'"{name}"'
-        for name, data_type in relation_columns(connection, "gmm_runs").items()
-    )
+    """The columns of gmm_runs the report shows, one row per run."""
     return connection.execute(
-        f"select {columns} from gmm_runs order by feature_set, n_components, run_id"
+        """
+        select
+            run_id, feature_set, n_components, covariance_type, converged, n_iter,
+            n_detections, bic, aic, silhouette, stability_ari_mean
+        from gmm_runs
+        order by feature_set, n_components, run_id
+        """
     ).df()
 
 
@@ -160,10 +150,8 @@ def unclustered_count(connection: duckdb.DuckDBPyConnection, run_id: str) -> int
     ).fetchone()[0]
 
 
-def scan(connection: duckdb.DuckDBPyConnection, feature_set: str) -> pd.DataFrame | None:
-    """The k scan's fits on the feature set (None without a gmm_scan table)."""
-    if not relation_exists(connection, "gmm_scan"):
-        return None
+def scan(connection: duckdb.DuckDBPyConnection, feature_set: str) -> pd.DataFrame:
+    """The k scan's fits on the feature set (none if the scan covers another one)."""
     return connection.execute(
         """
         select feature_set, k, seed, n_detections, bic, aic, silhouette
@@ -181,11 +169,9 @@ def scan_feature_sets(connection: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
-def cluster_profiles(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame | None:
+def cluster_profiles(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
     """Per cluster and descriptor: median, p10 and p90 in raw units, beside the whole run's
-    quartiles (None without a cluster_profiles table)."""
-    if not relation_exists(connection, "cluster_profiles"):
-        return None
+    quartiles."""
     return connection.execute(
         """
         select
@@ -199,11 +185,8 @@ def cluster_profiles(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.D
     ).df()
 
 
-def cluster_summaries(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame | None:
-    """Each cluster's size, counterparts, dominant family and generated description (None
-    without a cluster_summaries table)."""
-    if not relation_exists(connection, "cluster_summaries"):
-        return None
+def cluster_summaries(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+    """Each cluster's size, counterparts, dominant family and generated description."""
     return connection.execute(
         "select * from cluster_summaries where run_id = ? order by cluster", [run_id]
     ).df()

@@ -3,7 +3,9 @@
 For each cluster: its largest SIMBAD main types with the mean membership
 probability of every component (prob_0 ...) and their size.
 
-    python -m report.tables --run gmm6_allvar [--top 10] [--db warehouse.duckdb]
+    python -m report.tables [--run RUN] [--top 10] [--db warehouse.duckdb]
+
+RUN defaults to the warehouse's default run (build_parameters' default_gmm_run).
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
-from report.warehouse import open_warehouse
+from report import queries
+from report.warehouse import add_warehouse_arguments, open_warehouse
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ def cluster_tables(
     connection: duckdb.DuckDBPyConnection, run_id: str, top: int = 10
 ) -> list[ClusterTable]:
     """The per-cluster tables of a run, largest main types first (ties by name)."""
-    runs = [row[0] for row in connection.execute("select run_id from gmm_runs").fetchall()]
+    runs = queries.run_ids(connection)
     if run_id not in runs:
         raise LookupError(f"run {run_id!r} not found; the warehouse has: {', '.join(runs)}")
     rows = connection.execute(
@@ -74,17 +76,17 @@ def markdown(run_id: str, tables: list[ClusterTable]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", default="gmm6_allvar", help="run_id (see gmm_runs)")
+    add_warehouse_arguments(parser)
     parser.add_argument("--top", type=int, default=10, help="main types per cluster")
-    parser.add_argument("--db", type=Path, default=None, help="warehouse file")
     args = parser.parse_args(argv)
     with open_warehouse(args.db) as connection:
+        run_id = args.run or queries.default_run(connection)
         try:
-            tables = cluster_tables(connection, args.run, args.top)
+            tables = cluster_tables(connection, run_id, args.top)
         except LookupError as error:
             print(error, file=sys.stderr)
             return 2
-    print(markdown(args.run, tables))
+    print(markdown(run_id, tables))
     return 0
 
 

@@ -1,5 +1,5 @@
 """The HTML report (`python -m report.html`): the files it writes, the page as headless
-Chromium draws it, the notes for marts an older warehouse lacks, and bad options."""
+Chromium draws it, and bad options."""
 
 from __future__ import annotations
 
@@ -7,19 +7,18 @@ import re
 import shutil
 import subprocess
 import sys
-from html import escape
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 from matplotlib.image import imread
 from support import REPO_ROOT
 
-from report import figures
+from report import figures, tables
 from report.html import main
-from report.queries import relation_exists
 from report.tables import cluster_tables
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -65,19 +64,6 @@ def demo_report(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) 
 def real_report(real_sample_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default report of the real sample, which holds no YSO."""
     return render(real_sample_warehouse, tmp_path_factory.mktemp("real_report")) / "gmm6_allvar"
-
-
-@pytest.fixture(scope="module")
-def older_warehouse(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the demo warehouse as built before the k scan, the silhouette and the
-    cluster profiles existed."""
-    copy = tmp_path_factory.mktemp("older") / "warehouse.duckdb"
-    shutil.copyfile(demo_warehouse, copy)
-    with duckdb.connect(str(copy)) as connection:
-        for table in ("gmm_scan", "cluster_summaries", "cluster_profiles"):
-            connection.execute(f"drop table if exists {table}")
-        connection.execute("alter table gmm_runs drop column if exists silhouette")
-    return copy
 
 
 @pytest.fixture(params=["demo", "real"])
@@ -127,25 +113,11 @@ def test_an_absent_family_says_so(real_report: Path):
     assert {path.name for path in real_report.glob("*.png")} >= DEFAULT_PNGS
 
 
-def test_marts_of_newer_builds_are_shown(demo_warehouse: Path, demo_report: Path):
-    with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
-        if not relation_exists(connection, "cluster_summaries"):
-            pytest.skip("this demo warehouse predates gmm_scan and the cluster profiles")
+def test_page_shows_the_scan_the_silhouette_and_the_profiles(demo_report: Path):
     page = (demo_report / "index.html").read_text(encoding="utf-8")
     assert (demo_report / "scan_allvar.png").exists()
-    assert "not in this warehouse" not in page
     assert "<th>silhouette</th>" in page
     assert "Descriptors per cluster" in page and "var_prob_s (probability)" in page
-
-
-def test_an_older_warehouse_gets_notes_instead_of_sections(older_warehouse: Path, tmp_path: Path):
-    report_dir = render(older_warehouse, tmp_path) / "gmm6_allvar"
-    page = (report_dir / "index.html").read_text(encoding="utf-8")
-    assert "The k scan (gmm_scan) is not in this warehouse" in page
-    assert "Not in this warehouse&#x27;s gmm_runs: silhouette" in page
-    assert "The cluster profiles (cluster_profiles) are not in this warehouse" in page
-    assert "The cluster summaries (cluster_summaries) are not in this warehouse" in page
-    assert {path.name for path in report_dir.glob("*.png")} == DEFAULT_PNGS
 
 
 def test_page_renders_in_headless_chromium(report_dir: Path, tmp_path: Path):
@@ -177,6 +149,24 @@ def test_page_renders_in_headless_chromium(report_dir: Path, tmp_path: Path):
     assert pixels.shape[0] > 3000, "the page is shorter than its figures"
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 500
     assert (pixels < 0.97).any(axis=-1).mean() > 0.05
+
+
+def test_the_default_run_is_the_one_the_warehouse_was_built_with(
+    demo_warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            """update build_parameters set value = '"gmm8_allvar"'
+            where parameter = 'default_gmm_run'"""
+        )
+    assert tables.main(["--db", str(warehouse)]) == 0
+    headings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("###")]
+    assert len(headings) == 8 and all(h.startswith("### gmm8_allvar: ") for h in headings)
+    report_dir = render(warehouse, tmp_path / "out") / "gmm8_allvar"
+    assert (report_dir / "sky_gmm8_allvar.png").exists()
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["gmm8_allvar"]
 
 
 def test_options_choose_run_family_and_descriptor(demo_warehouse: Path, tmp_path: Path):
