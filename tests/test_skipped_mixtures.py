@@ -69,15 +69,20 @@ def test_positions_only_builds_the_crossmatch_and_skips_every_mixture(demo_wareh
     columns = ", ".join([*DETECTION_KEY, "ra", "dec"])
     warehouse, log = build(demo_input(demo_warehouse, tmp_path, columns, 500), tmp_path)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        reasons = connection.execute("select distinct skipped_reason from gmm_runs").fetchall()
+        reasons = dict(
+            connection.execute("select run_id, skipped_reason from gmm_runs").fetchall()
+        )
         matched = connection.execute("select count(main_id) from detections").fetchone()[0]
         families = connection.execute(
             "select count(distinct otype_family) from detections"
         ).fetchone()[0]
         assigned = connection.execute("select count(*) from gmm_assignments").fetchone()[0]
-    [(reason,)] = reasons
-    assert reason.startswith("feature set allvar: no detection has a value of theta, src_area_b,")
-    assert reason.endswith("(absent from the input, or empty in every row)")
+    assert set(reasons) == set(RUNS)
+    for run_id, reason in reasons.items():
+        feature_set = RUNS[run_id]["feature_set"]
+        assert reason.startswith(f"feature set {feature_set}: no detection has a value of ")
+        assert reason.endswith("(absent from the input, or empty in every row)")
+    assert "no detection has a value of theta, src_area_b," in reasons["gmm6_allvar"]
     assert matched > 300 and families > 3
     assert assigned == 0
     assert "WARNING: mixture run gmm6_allvar skipped: feature set allvar" in log

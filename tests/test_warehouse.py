@@ -62,16 +62,18 @@ def direct_fits(warehouse):
 
 def test_run_table_holds_the_configured_runs(warehouse, direct_fits):
     runs = warehouse.execute(
-        "select * exclude (fitted_at) from gmm_runs order by n_components"
+        "select * exclude (fitted_at) from gmm_runs order by n_components, run_id"
     ).df()
-    assert list(runs["run_id"]) == ["gmm6_allvar", "gmm8_allvar", "gmm10_allvar", "gmm20_allvar"]
+    configured = sorted(RUNS.values(), key=lambda run: (run["n_components"], run["run_id"]))
+    assert list(runs["run_id"]) == [run["run_id"] for run in configured]
     for run in runs.itertuples():
         _, matrix, estimator = direct_fits[run.run_id]
         assert run.n_detections == len(matrix)
         assert run.n_iter == estimator.n_iter_
         assert run.converged == estimator.converged_
-        assert run.bic == pytest.approx(estimator.bic(matrix), rel=1e-12)
-        assert run.aic == pytest.approx(estimator.aic(matrix), rel=1e-12)
+        # the EM kernel's lower bound is within 1e-9 of sklearn's (clustering.em)
+        assert run.bic == pytest.approx(estimator.bic(matrix), rel=1e-9)
+        assert run.aic == pytest.approx(estimator.aic(matrix), rel=1e-9)
         assert run.random_state == RUNS[run.run_id]["random_state"]
 
 
@@ -82,9 +84,12 @@ def test_stored_parameters_equal_the_direct_fit(warehouse, direct_fits):
             "where run_id = ? order by component",
             [run_id],
         ).fetchall()
-        np.testing.assert_array_equal([c[0] for c in components], estimator.weights_)
-        np.testing.assert_array_equal([c[1] for c in components], estimator.means_)
-        np.testing.assert_array_equal([c[2] for c in components], estimator.covariances_)
+        # Within 1e-8 of each component's own scale: the EM kernel's guarantee.
+        for stored, direct in zip(components, zip(
+            estimator.weights_, estimator.means_, estimator.covariances_, strict=True
+        ), strict=True):  # fmt: skip
+            for got, want in zip(stored, direct, strict=True):
+                np.testing.assert_allclose(got, want, rtol=0, atol=1e-8 * np.max(np.abs(want)))
 
 
 def test_memberships_and_clusters_equal_predict_proba(warehouse, direct_fits):

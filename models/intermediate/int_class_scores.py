@@ -48,7 +48,10 @@ def model(dbt, session):
         .select("classifier, training, model")
         .fetchall()
     ):
-        stored, rows = from_bytes(blob), scored_rows[training]
+        rows = scored_rows[training]
+        if not rows.any():
+            continue
+        stored = from_bytes(blob)
         probabilities, distances, reasons = score_classifier(stored, features[rows], clusters[rows])
         n_rows, n_classes = probabilities.shape
         per_class = n_rows * n_classes
