@@ -95,45 +95,25 @@ def test_a_build_from_a_path_with_a_space_and_a_quote_loads_it(built, small_inpu
     assert detection_count(built) == N_DETECTIONS
 
 
-def test_a_writer_keeps_its_writes_and_the_build_waits_as_pending(built, small_input, tmp_path):
-    warehouse = copy_of(built, tmp_path)
-    files = WarehouseFiles(warehouse)
-    writer = duckdb.connect(str(warehouse))
-    writer.execute("create table my_notes as select 'keep me' as note")
-    result = make_build(warehouse, check=False, detections=small_input)
-    assert result.returncode != 0
-    message = result.stderr
-    assert f"is open read-write by PID {os.getpid()}" in message
-    assert "make install-build" in message and "make shell" in message
-    assert files.pending.exists()
-    writer.execute("insert into my_notes values ('and me')")
-    writer.close()
-    # The writer's writes are all in the warehouse it had open.
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        assert connection.execute("select count(*) from my_notes").fetchone()[0] == 2
-
-    # The same input built twice: the same tables, timestamps and measured times aside.
-    assert compare(built, files.pending, {}, VOLATILE_COLUMNS, tolerance=None) == []
-
-    installed = make("install-build", xray_warehouse=warehouse)
-    assert "installed" in installed.stdout
-    assert not files.pending.exists()
-    assert compare(built, warehouse, {}, VOLATILE_COLUMNS, tolerance=None) == []
-    # The replaced warehouse, with the writer's table, is kept beside it.
-    with duckdb.connect(str(files.previous), read_only=True) as connection:
-        assert connection.execute("select count(*) from my_notes").fetchone()[0] == 2
+def take_build_lock(files: WarehouseFiles) -> int:
+    """Hold the warehouse's build lock, as a first build running on it would."""
+    lock = os.open(files.lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    os.ftruncate(lock, 0)
+    os.write(lock, json.dumps({"pid": os.getpid(), "started": "now", "build": "first"}).encode())
+    return lock
 
 
-def test_killed_builds_change_nothing_and_a_second_build_waits_for_the_first(
+def test_killed_builds_change_nothing_and_a_waiting_build_keeps_a_writers_writes(
     built, small_input, tmp_path
 ):
-    """Killed while loading the demo, and while dbt builds: nothing changes. Then, while a
-    first build holds the warehouse (this test takes its lock) and a reader has it open, a
-    second build waits, and once it may, builds cleanly and installs beside the reader."""
+    """One warehouse through every hazard, with one more build: killed while loading the
+    demo and while dbt builds (nothing changes); then, while a first build holds the lock
+    (this test takes it) and a connection holds the warehouse read-write, a second build
+    waits, builds cleanly, and keeps its result pending rather than move the file under the
+    writer; installed once the writer has closed, beside a reader that keeps its view."""
     warehouse = copy_of(built, tmp_path)
     files = WarehouseFiles(warehouse)
-    with duckdb.connect(str(warehouse)) as connection:
-        connection.execute("delete from raw.csc_detections where rowid % 2 = 0")
     before = sha256(warehouse)
     build = start_build(warehouse)
     wait_for_line(build, "-m warehouse build")
@@ -147,29 +127,45 @@ def test_killed_builds_change_nothing_and_a_second_build_waits_for_the_first(
     build.wait()
     assert sha256(warehouse) == before
 
-    lock = os.open(files.lock, os.O_RDWR | os.O_CREAT)
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    os.ftruncate(lock, 0)
-    os.write(lock, json.dumps({"pid": os.getpid(), "started": "now", "build": "first"}).encode())
+    lock = take_build_lock(files)
     stopped = make_build(warehouse, check=False, detections=small_input, nowait=1)
     assert stopped.returncode != 0
     assert f"another build is running on {tmp_path}: build PID {os.getpid()}" in stopped.stderr
-    reader = duckdb.connect(str(warehouse), read_only=True)
+    writer = duckdb.connect(str(warehouse))
+    writer.execute("create table my_notes as select 'keep me' as note")
+    # Only stat the file from here on: closing any descriptor of it this process opened
+    # would drop the writer's lock (POSIX record locks are per process).
+    held = os.stat(warehouse)
     build = start_build(warehouse, detections=small_input)
     try:
         wait_for_line(build, f"waiting for another build to finish: build PID {os.getpid()}")
         time.sleep(1)
-        assert sha256(warehouse) == before  # nothing happens while the first build runs
+        assert not files.pending.exists()  # nothing happens while the first build runs
     finally:
         os.close(lock)
     output = build.communicate(timeout=300)[0]
-    assert build.returncode == 0, output
-    assert "warehouse ready" in output
-    # The reader still reads the warehouse it opened; a new connection reads the new one.
-    assert reader.execute("select count(*) from raw.csc_detections").fetchone()[0] == 75
+    assert build.returncode != 0
+    assert f"is open read-write by PID {os.getpid()}" in output
+    assert "make install-build" in output and "make shell" in output
+    assert files.pending.exists()
+    assert os.stat(warehouse).st_ino == held.st_ino  # not moved under the writer
+    writer.execute("insert into my_notes values ('and me')")
+    writer.close()
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute("select count(*) from my_notes").fetchone()[0] == 2
+    # The same input built twice: the same tables, timestamps and measured times aside.
+    assert compare(built, files.pending, {}, VOLATILE_COLUMNS, tolerance=None) == []
+
+    reader = duckdb.connect(str(warehouse), read_only=True)
+    installed = make("install-build", xray_warehouse=warehouse)
+    assert "installed" in installed.stdout and not files.pending.exists()
+    # The reader still reads the warehouse it opened, with the writer's table; a new
+    # connection reads the new one; the replaced one is kept.
+    assert reader.execute("select count(*) from my_notes").fetchone()[0] == 2
     reader.close()
-    assert sha256(files.previous) == before
     assert compare(built, warehouse, {}, VOLATILE_COLUMNS, tolerance=None) == []
+    with duckdb.connect(str(files.previous), read_only=True) as connection:
+        assert connection.execute("select count(*) from my_notes").fetchone()[0] == 2
 
 
 @pytest.fixture

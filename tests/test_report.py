@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,7 +13,6 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 from matplotlib.image import imread
-from support import REPO_ROOT
 
 from report import figures, tables
 from report.html import main
@@ -45,14 +42,13 @@ def render(warehouse: Path, out: Path, *options: str) -> Path:
     return out
 
 
-def run_report(*arguments: str) -> subprocess.CompletedProcess[str]:
-    """`python -m report.html ARGUMENTS`, as `make report` runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "report.html", *arguments],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-    )
+def run_report(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str]:
+    """`python -m report.html ARGUMENTS`, in this process: (exit status, stderr)."""
+    try:
+        status = main(list(arguments))
+    except SystemExit as stop:
+        status = stop.code
+    return status, capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +116,8 @@ def test_page_shows_the_scan_the_silhouette_and_the_profiles(demo_report: Path):
     assert "Descriptors per cluster" in page and "var_prob_s<" in page
 
 
-def test_page_renders_in_headless_chromium(report_dir: Path, tmp_path: Path):
+def test_page_renders_in_headless_chromium(demo_report: Path, tmp_path: Path):
+    report_dir = demo_report
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -169,12 +166,15 @@ def test_the_default_run_is_the_one_the_warehouse_was_built_with(
     assert [path.name for path in (tmp_path / "out").iterdir()] == ["gmm8_allvar"]
 
 
-def test_options_choose_run_family_and_descriptor(demo_warehouse: Path, tmp_path: Path):
-    result = run_report(
+def test_options_choose_run_family_and_descriptor(
+    demo_warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    status, stderr = run_report(
+        capsys,
         *("--db", str(demo_warehouse), "--out", str(tmp_path)),
         *("--run", "gmm8_allvar", "--family", "agn", "--descriptor", "hard_hs"),
     )
-    assert result.returncode == 0, result.stderr
+    assert status == 0, stderr
     pngs = {path.name for path in (tmp_path / "gmm8_allvar").glob("*.png")}
     assert pngs >= {
         "sky_gmm8_allvar.png",
@@ -182,7 +182,7 @@ def test_options_choose_run_family_and_descriptor(demo_warehouse: Path, tmp_path
         "counts_gmm8_allvar_AGN.png",
         "hard_hs_gmm8_allvar_AGN.png",
     }
-    assert "report gmm8_allvar: 100%" in result.stderr  # the progress bar
+    assert "report gmm8_allvar: 100%" in stderr  # the progress bar
 
 
 @pytest.mark.parametrize(
@@ -194,17 +194,19 @@ def test_options_choose_run_family_and_descriptor(demo_warehouse: Path, tmp_path
     ],
 )
 def test_bad_options_exit_2_listing_the_valid_ones(
-    demo_warehouse: Path, tmp_path: Path, option: str, value: str, valid: str
+    demo_warehouse: Path, tmp_path: Path, option: str, value: str, valid: str, capsys
 ):
-    result = run_report("--db", str(demo_warehouse), "--out", str(tmp_path), option, value)
-    assert result.returncode == 2
-    assert f"unknown {option[2:]} {value!r}" in result.stderr and valid in result.stderr
+    status, stderr = run_report(
+        capsys, "--db", str(demo_warehouse), "--out", str(tmp_path), option, value
+    )
+    assert status == 2
+    assert f"unknown {option[2:]} {value!r}" in stderr and valid in stderr
     assert not any(tmp_path.iterdir())
 
 
-def test_a_missing_warehouse_exits_2(tmp_path: Path):
-    result = run_report("--db", str(tmp_path / "none.duckdb"))
-    assert result.returncode == 2 and "make build" in result.stderr
+def test_a_missing_warehouse_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    status, stderr = run_report(capsys, "--db", str(tmp_path / "none.duckdb"))
+    assert status == 2 and "make build" in stderr
 
 
 @pytest.mark.parametrize(("longitude", "side"), [(90.0, -1), (270.0, 1)])
