@@ -34,8 +34,8 @@ TEST_VARS := $(CURDIR)/tests/dbt_test_vars.yml
 export DETECTIONS SIMBAD CROSSMATCH INPUTS DEMO_DIR VARS_FILE NOWAIT RUN FAMILY DESCRIPTOR \
 	CONE BOX NAMES ALL RADIUS BENCH_ARGS DOCS_DIR
 
-.PHONY: help install lock demo build install-build ingest test test-dbt test-python test-live \
-	lint format shell tables report docs bench clean
+.PHONY: help install lock demo build install-build ingest classify test test-dbt test-python \
+	test-live lint format shell tables report docs bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -83,6 +83,12 @@ ingest: $(INSTALLED) ## Fetch CSC (CONE=, BOX=, NAMES= or ALL=1) and its SIMBAD 
 		$${RADIUS:+--radius "$$RADIUS"} --out $(ARCHIVE_DIR)/simbad_crossmatch.parquet
 	$(MAKE) --no-print-directory build DETECTIONS=$(ARCHIVE_DIR)/csc_detections.parquet \
 		CROSSMATCH=$(ARCHIVE_DIR)/simbad_crossmatch.parquet SIMBAD= INPUTS=
+
+# `make classify DETECTIONS=file`: detections the warehouse has never seen (any input format,
+# CSC column names), classified by its stored models into the schema new_detections.
+classify: $(INSTALLED) ## Classify the detections of DETECTIONS=file with the warehouse's stored models
+	@test -n "$${DETECTIONS-}" || { echo 'make classify needs DETECTIONS=file (VOTable, CSV, Parquet or FITS)'; exit 2; }
+	@$(BIN)/python -m classification.new_detections --db "$$XRAY_WAREHOUSE" --detections "$$DETECTIONS"
 
 test: lint test-dbt test-python ## Run every test: linters, dbt tests on the demo, pytest
 

@@ -48,6 +48,13 @@ create or replace macro main.galactic_b(ra_deg, dec_deg) as
         sqrt(pow(main.galactic_x(ra_deg, dec_deg), 2) + pow(main.galactic_y(ra_deg, dec_deg), 2))
     ));
 
+-- A feature's transform with its fitted parameters (feature_transform_params), the
+-- expression the build transformed by: `make classify` transforms new detections with it.
+create or replace macro main.scaled_feature_value(
+    transform_name, raw_value, log_offset, scale_min, scale_max
+) as
+    {{ scaled_feature_value('transform_name', 'raw_value', 'log_offset', 'scale_min', 'scale_max') }};
+
 {{ create_feature_class_macros() }}
 {% endmacro %}
 
