@@ -35,7 +35,10 @@ most_probable as (
         classifier,
         training,
         detection_id,
-        arg_max(class_name, (probability, -class_index)) as predicted_class,
+        -- a detection no class can be given has null probabilities: no predicted class
+        arg_max(class_name, (probability, -class_index)) filter (
+            where probability is not null
+        ) as predicted_class,
         max(probability) as probability
     from probabilities
     group by classifier, training, detection_id

@@ -37,7 +37,9 @@ soft_votes as (
         training,
         name,
         max(n_detections) as n_detections,
-        arg_max(class_name, (mean_probability, -class_index)) as soft_class,
+        arg_max(class_name, (mean_probability, -class_index)) filter (
+            where mean_probability is not null
+        ) as soft_class,
         max(mean_probability) as soft_class_probability
     from source_probabilities
     group by classifier, training, name
