@@ -1,6 +1,8 @@
 """Shared fixtures: where the repository and the development data are, and the built
 warehouses. Tests that need a built warehouse (directly or through another fixture) are
-marked `slow` here, so `pytest -m "not slow"` is the quick loop."""
+marked `slow` here, so `pytest -m "not slow"` is the quick loop. The suite runs on every
+core (pytest-xdist, --dist loadgroup): tests that share an expensive fixture form a group,
+which one worker runs, so the fixture is built once."""
 
 from __future__ import annotations
 
@@ -16,12 +18,21 @@ SHARED_REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
 SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
 # Fixtures that build a whole warehouse: every test using one is slow.
 WAREHOUSE_FIXTURES = {"demo_warehouse", "real_sample_warehouse"}
+# Modules whose tests share a warehouse of their own (module-scoped), built once per group.
+GROUPED_MODULES = {"test_classification", "test_reliability"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if WAREHOUSE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if WAREHOUSE_FIXTURES & fixtures:
             item.add_marker(pytest.mark.slow)
+        module = item.module.__name__ if item.module else ""
+        if module in GROUPED_MODULES:
+            item.add_marker(pytest.mark.xdist_group(module))
+        elif "real_sample_warehouse" in fixtures:
+            # test_classification builds it too: one worker builds it for both groups' use
+            item.add_marker(pytest.mark.xdist_group("test_classification"))
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 # The vars every test warehouse is built with (small k scan and stability settings).
 TEST_VARS_FILE = REPO_ROOT / "tests" / "dbt_test_vars.yml"
-# dbt's target and logs for the tests' in-process runs: one manifest, parsed once.
-TEST_DBT_DIR = REPO_ROOT / "build" / "test" / "dbt-in-process"
+# dbt's target and logs for the tests' in-process runs: one manifest, parsed once per
+# worker process (pytest-xdist's workers each have their own).
+TEST_DBT_DIR = (
+    REPO_ROOT / "build" / "test" / "dbt-in-process" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+)
 
 
 @cache

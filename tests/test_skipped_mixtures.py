@@ -69,9 +69,7 @@ def test_positions_only_builds_the_crossmatch_and_skips_every_mixture(demo_wareh
     columns = ", ".join([*DETECTION_KEY, "ra", "dec"])
     warehouse, log = build(demo_input(demo_warehouse, tmp_path, columns, 500), tmp_path)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        reasons = dict(
-            connection.execute("select run_id, skipped_reason from gmm_runs").fetchall()
-        )
+        reasons = dict(connection.execute("select run_id, skipped_reason from gmm_runs").fetchall())
         matched = connection.execute("select count(main_id) from detections").fetchone()[0]
         families = connection.execute(
             "select count(distinct otype_family) from detections"
