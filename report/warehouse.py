@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.config import warehouse_path
+from warehouse.holders import holders
 
 
 def add_warehouse_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,9 +24,20 @@ def add_warehouse_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def open_warehouse(database: Path | None) -> duckdb.DuckDBPyConnection:
-    """The warehouse (default: $XRAY_WAREHOUSE), read-only; exit 2 if it is not built."""
+    """The warehouse (default: $XRAY_WAREHOUSE), read-only; exit 2 with one line if it is
+    not built, or another process holds it read-write (DuckDB then keeps readers out)."""
     database = database or warehouse_path()
     if not database.exists():
         print(f"{database} does not exist: run `make build` first", file=sys.stderr)
         raise SystemExit(2)
-    return duckdb.connect(str(database), read_only=True)
+    try:
+        return duckdb.connect(str(database), read_only=True)
+    except duckdb.IOException as error:
+        writers = [holder for holder in holders(database) if holder.writes]
+        who = "; ".join(map(str, writers)) or f"another process ({error})"
+        print(
+            f"{database} is open read-write by {who}: close that connection (or open the"
+            " shell read-only, `make shell`) and run this again",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -13,6 +15,7 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 from matplotlib.image import imread
+from support import REPO_ROOT
 
 from report import figures, tables
 from report.html import main
@@ -223,3 +226,28 @@ def test_sky_maps_draw_longitude_increasing_to_the_left(longitude: float, side: 
 def test_cluster_colours_stay_the_same_from_run_to_run():
     assert figures.cluster_colours(20)[:6] == figures.cluster_colours(6)
     assert len(set(figures.cluster_colours(20))) == 20
+
+
+def test_a_warehouse_held_read_write_by_another_process_is_named_in_one_line(
+    demo_warehouse: Path, tmp_path: Path
+):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse, warehouse)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+         " print('open', flush=True); time.sleep(60)", str(warehouse)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        for module in ("report.tables", "report.html"):
+            result = subprocess.run(
+                [sys.executable, "-m", module, "--db", str(warehouse)],
+                capture_output=True, text=True, cwd=REPO_ROOT,
+            )  # fmt: skip
+            assert result.returncode == 2
+            assert result.stderr.count("\n") == 1, result.stderr
+            assert f"is open read-write by PID {holder.pid}" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()

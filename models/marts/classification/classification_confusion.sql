@@ -1,7 +1,6 @@
 -- The confusion matrix of every validation model's held-out predictions, per item kind
 -- (detection, source), label level (class, group) and subset ('all', 'confident'): how many
 -- items of each true label got each predicted label, and their share of the true label.
-{%- set threshold = var('classification').confident_probability %}
 
 with
 
@@ -14,18 +13,7 @@ items as (
 
 subsets as (
 
-    select
-        *,
-        'all' as subset
-    from items
-
-    union all
-
-    select
-        *,
-        'confident' as subset
-    from items
-    where predicted_probability >= {{ threshold }}
+    {{ classification_subsets('items') }}
 
 ),
 

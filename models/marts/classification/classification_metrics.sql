@@ -10,7 +10,6 @@
     all held-out items in the subset; items no class could be given count against it).
     Long form: one row per metric.
 -#}
-{%- set threshold = var('classification').confident_probability %}
 
 with
 
@@ -22,19 +21,7 @@ items as (
 
 subsets as (
 
-    select
-        *,
-        'all' as subset
-    from items
-    where predicted_label is not null
-
-    union all
-
-    select
-        *,
-        'confident' as subset
-    from items
-    where predicted_probability >= {{ threshold }}
+    {{ classification_subsets('items') }}
 
 ),
 
