@@ -2,7 +2,8 @@
     At the end of a run, say in the build log what the data left out: how many
     detections each feature set left out (a null or non-finite feature;
     feature_exclusions lists them), and every mixture fit skipped, with its reason
-    (int_gmm_fits, gmm_runs.skipped_reason).
+    (int_gmm_fits, gmm_runs.skipped_reason), and the detections that squeeze a scaled
+    feature (audit.squeezed_features, tests/dbt/warn_scaled_features_squeezed_by_outliers.sql).
 #}
 {% macro log_build_summary() %}
     {%- if execute %}
@@ -36,6 +37,25 @@
             ) %}
             {%- for fit_kind, fit_id, reason in skipped.rows %}
                 {{- log("WARNING: mixture " ~ fit_kind ~ " " ~ fit_id ~ " skipped: " ~ reason, info=true) }}
+            {%- endfor %}
+        {%- endif %}
+        {#- stored by the test during this run, after dbt's relation cache was filled -#}
+        {%- set stored = run_query(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'audit' and table_name = 'squeezed_features'"
+        ) %}
+        {%- if stored.rows[0][0] %}
+            {%- set rows = run_query(
+                "select feature_set, feature, detection_id, value, p01, p99"
+                " from audit.squeezed_features order by feature_set, feature, detection_id"
+            ) %}
+            {%- for feature_set, feature, detection_id, value, p01, p99 in rows.rows %}
+                {{- log(
+                    "WARNING: feature " ~ feature ~ " of " ~ feature_set ~ " is squeezed: its middle"
+                    ~ " 98% lies in [" ~ p01 ~ ", " ~ p99 ~ "] of [0, 1] because detection "
+                    ~ detection_id ~ " scales to " ~ value ~ " (see audit.squeezed_features)",
+                    info=true
+                ) }}
             {%- endfor %}
         {%- endif %}
     {%- endif %}

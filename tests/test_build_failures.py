@@ -61,3 +61,19 @@ def test_a_failed_build_leaves_the_previous_warehouse_as_it_was(tmp_path):
     assert result.returncode != 0
     assert "dec" in result.stderr
     assert sha256(warehouse) == before
+
+
+def test_a_feature_squeezed_by_an_extreme_value_is_warned_with_its_detection(demo_raw):
+    """The load refuses 1e308 (beyond anything Chandra measures); were it in the raw table
+    anyway, the build warns that it squeezes var_mean_b, naming the detection."""
+    with duckdb.connect(str(demo_raw)) as connection:
+        name, obsid, region_id = connection.execute(
+            "update raw.csc_detections set var_mean_b = 1e308"
+            " where rowid = (select min(rowid) from raw.csc_detections"
+            " where var_mean_b is not null) returning name, obsid, region_id"
+        ).fetchone()
+    select = ["--select", "+int_feature_vectors warn_scaled_features_squeezed_by_outliers"]
+    result = run_dbt(["build", *select], demo_raw, check=False)
+    assert "WARN 2 warn_scaled_features_squeezed_by_outliers" in result.log
+    assert "WARNING: feature var_mean_b of allvar is squeezed: its middle 98% lies in" in result.log
+    assert f"because detection {name}|{obsid}|{region_id} scales to 1.0" in result.log
