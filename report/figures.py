@@ -355,3 +355,77 @@ def model_selection(scan: pd.DataFrame, run_k: int, run_id: str) -> Figure:
         if axes.get_legend_handles_labels()[0]:
             axes.legend(fontsize=9, frameon=False)
     return figure
+
+
+def class_sky_map(sources: pd.DataFrame, groups: list[str], classifier: str) -> Figure:
+    """The classified unidentified sources on the sky (columns l, b, class_group), coloured
+    by their group."""
+    figure, sky_axes, plane_axes = _sky_panels(
+        f"{classifier}: {len(sources):,} unidentified sources by class group"
+    )
+    colours = cluster_colours(len(groups))
+    codes = sources["class_group"].map({group: index for index, group in enumerate(groups)})
+    shuffled = sources.assign(cluster=codes.to_numpy()).iloc[
+        np.random.default_rng(0).permutation(len(sources))
+    ]
+    _scatter(sky_axes, plane_axes, shuffled, np.array(colours)[shuffled["cluster"]], 8)
+    counts = sources["class_group"].value_counts()
+    handles = [
+        Line2D([], [], linestyle="", marker="o", markersize=7, color=colour,
+               label=f"{group} ({counts.get(group, 0):,})")
+        for group, colour in zip(groups, colours, strict=True)
+    ]  # fmt: skip
+    figure.legend(handles=handles, title="group (sources)", loc="outside right center",
+                  fontsize=9, title_fontsize=9, frameon=False)  # fmt: skip
+    return figure
+
+
+def confusion_matrices(confusion: pd.DataFrame, labels: list[str]) -> Figure:
+    """One panel per (classifier, item kind): the share of each true label's held-out items
+    given each predicted label (rows sum to 1), with the counts."""
+    panels = sorted(set(zip(confusion["classifier"], confusion["item_kind"], strict=True)))
+    figure = Figure(figsize=(4.6 * len(panels), 4.4), layout="constrained")
+    for axes, (classifier, item_kind) in zip(figure.subplots(1, len(panels), squeeze=False)[0],
+                                             panels, strict=True):  # fmt: skip
+        chosen = confusion[
+            (confusion["classifier"] == classifier) & (confusion["item_kind"] == item_kind)
+        ]
+        counts = (
+            chosen.pivot_table(
+                index="true_label", columns="predicted_label", values="n_items", aggfunc="sum"
+            )  # fmt: skip
+            .reindex(index=labels, columns=labels)
+            .fillna(0)
+        )
+        shares = counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0)
+        axes.imshow(shares.to_numpy(), vmin=0, vmax=1, cmap="viridis")
+        for (row, column), share in np.ndenumerate(shares.to_numpy()):
+            if np.isfinite(share):
+                axes.text(column, row, f"{share:.2f}\n{int(counts.iat[row, column]):,}",
+                          ha="center", va="center", fontsize=8,
+                          color="white" if share < 0.6 else "black")  # fmt: skip
+        axes.set_xticks(range(len(labels)), labels)
+        axes.set_yticks(range(len(labels)), labels)
+        axes.set_xlabel("predicted")
+        axes.set_ylabel("true")
+        axes.set_title(f"{classifier}, per {item_kind}", fontsize=10)
+    return figure
+
+
+def reliability_curves(calibration: pd.DataFrame) -> Figure:
+    """Per classifier and item kind: the share right against the mean predicted
+    probability, bin by bin (the diagonal is perfect calibration), with the bins' counts."""
+    figure = Figure(figsize=(12, 4.6), layout="constrained")
+    curves, counts = figure.subplots(1, 2)
+    curves.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1)
+    for (classifier, item_kind), rows in calibration.groupby(["classifier", "item_kind"]):
+        rows = rows.sort_values("bin")
+        label = f"{classifier}, per {item_kind}"
+        curves.plot(rows["mean_probability"], rows["accuracy"], marker="o", label=label)
+        counts.plot(rows["bin_low"] + 0.05, rows["n_items"], marker="o", label=label)
+    curves.set(xlabel="mean predicted probability", ylabel="share right", xlim=(0, 1),
+               ylim=(0, 1), title="reliability (held-out, group level)")  # fmt: skip
+    counts.set(xlabel="predicted probability (bin centre)", ylabel="held-out items",
+               yscale="log", title="items per bin")  # fmt: skip
+    curves.legend(fontsize=8)
+    return figure

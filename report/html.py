@@ -106,6 +106,7 @@ class Builder:
             (f"{descriptor} per cluster", self.descriptor_distribution),
             ("model selection", self.model_selection),
             ("cluster profiles", self.cluster_profiles),
+            ("classification", self.classification),
         ]
 
     def embed(self, stem: str, figure: Figure, caption: str) -> EmbeddedFigure:
@@ -223,6 +224,69 @@ class Builder:
                     for _, group in profiles.groupby("descriptor_index", sort=True)
                 ],
             },
+        )
+
+    def classification(self) -> Section:
+        """The classification of the unidentified (the warehouse's classification run, not
+        the report's): how far each classifier is trusted on held-out sources, and where
+        the unidentified land on the sky."""
+        groups = queries.classification_groups(self.connection)
+        figures_table = queries.classification_figures(self.connection)
+        overall = figures_table[figures_table["label_name"].isna()]
+        recalls = figures_table[figures_table["metric"] == "recall"]
+        rows = []
+        for (classifier, item_kind), chosen in overall.groupby(["classifier", "item_kind"]):
+            every = chosen[chosen["subset"] == "all"].set_index("metric")["value"]
+            confident = chosen[chosen["subset"] == "confident"].set_index("metric")["value"]
+            recall = recalls[
+                (recalls["classifier"] == classifier)
+                & (recalls["item_kind"] == item_kind)
+                & (recalls["subset"] == "all")
+            ].set_index("label_name")["value"]
+            rows.append(
+                {
+                    "classifier": classifier,
+                    "item_kind": item_kind,
+                    "n_items": every.get("n_items"),
+                    "balanced_accuracy": every.get("balanced_accuracy"),
+                    "accuracy": every.get("accuracy"),
+                    "log_loss": every.get("log_loss"),
+                    "brier_score": every.get("brier_score"),
+                    "recalls": [recall.get(group) for group in groups],
+                    "confident_coverage": confident.get("coverage"),
+                    "confident_balanced_accuracy": confident.get("balanced_accuracy"),
+                }
+            )
+        sources = queries.classified_unidentified_sources(self.connection)
+        embedded = [
+            self.embed(
+                "classification_confusion",
+                figures.confusion_matrices(
+                    queries.classification_confusion(self.connection), groups
+                ),  # fmt: skip
+                "Confusion matrices of the held-out sources' groups (source split; rows:"
+                " true group, share and count)",
+            ),
+            self.embed(
+                "classification_reliability",
+                figures.reliability_curves(queries.classification_calibration(self.connection)),
+                "Reliability of the predicted groups' probabilities on held-out sources and"
+                " detections (source split)",
+            ),
+            *(
+                self.embed(
+                    f"classification_sky_{classifier}",
+                    figures.class_sky_map(chosen, groups, classifier),
+                    f"Unidentified sources classified by {classifier}, by group",
+                )
+                for classifier, chosen in sources.groupby("classifier")
+            ),
+        ]
+        return Section(
+            "classification",
+            "Classifying the unidentified",
+            "classification.html.j2",
+            {"groups": groups, "rows": rows, "figures": embedded, "notes": []},
         )
 
 

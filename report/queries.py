@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import duckdb
@@ -189,4 +190,58 @@ def cluster_summaries(connection: duckdb.DuckDBPyConnection, run_id: str) -> pd.
     """Each cluster's size, counterparts, dominant family and generated description."""
     return connection.execute(
         "select * from cluster_summaries where run_id = ? order by cluster", [run_id]
+    ).df()
+
+
+def classification_groups(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """The class groups of var classification, in the order of their first class."""
+    classes = connection.execute(
+        "select value from build_parameters where parameter = 'classification'"
+    ).fetchone()[0]
+    return list(dict.fromkeys(json.loads(classes)["classes"].values()))
+
+
+def classification_figures(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per classifier and item kind, the source split's group-level figures: balanced
+    accuracy, accuracy, log loss, Brier score, and the confident subset's coverage."""
+    return connection.execute(
+        """
+        select classifier, item_kind, subset, metric, label_name, value
+        from classification_metrics
+        where training = 'source_split' and label_level = 'group'
+            and (metric in ('balanced_accuracy', 'accuracy', 'log_loss', 'brier_score',
+                'coverage', 'n_items') or metric = 'recall')
+        order by classifier, item_kind, subset, metric, label_name
+        """
+    ).df()
+
+
+def classification_confusion(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return connection.execute(
+        "select classifier, item_kind, true_label, predicted_label, n_items"
+        " from classification_confusion where training = 'source_split'"
+        " and label_level = 'group' and subset = 'all'"
+    ).df()
+
+
+def classification_calibration(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return connection.execute(
+        "select classifier, item_kind, bin, bin_low, n_items, mean_probability, accuracy"
+        " from classification_calibration where training = 'source_split'"
+        " and label_level = 'group'"
+    ).df()
+
+
+def classified_unidentified_sources(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every unidentified source's group by each classifier (all_labels), with (l, b)."""
+    return connection.execute(
+        """
+        select sources.classifier, sources.name, sources.class_group, positions.l, positions.b
+        from source_classes as sources
+        inner join (
+            select name, any_value(l) as l, any_value(b) as b from detections group by name
+        ) as positions using (name)
+        where sources.training = 'all_labels' and sources.class_group is not null
+        order by sources.classifier, sources.name
+        """
     ).df()

@@ -251,3 +251,31 @@ def test_a_warehouse_held_read_write_by_another_process_is_named_in_one_line(
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_classification_section_shows_both_classifiers_held_out_figures(
+    demo_warehouse: Path, demo_report: Path
+):
+    page = (demo_report / "index.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="classification">') :]
+    for png in (
+        "classification_confusion.png",
+        "classification_reliability.png",
+        "classification_sky_mahalanobis.png",
+        "classification_sky_gradient_boosting.png",
+    ):
+        assert png in section
+        assert_non_trivial_image(demo_report / png)
+    with duckdb.connect(str(demo_warehouse), read_only=True) as connection:
+        shown = connection.execute(
+            "select classifier, item_kind, value from classification_metrics"
+            " where training = 'source_split' and label_level = 'group' and subset = 'all'"
+            " and metric = 'balanced_accuracy'"
+        ).fetchall()
+    for classifier, item_kind, value in shown:
+        row = re.search(
+            rf"<tr><td class=\"text\">{classifier}</td><td class=\"text\">{item_kind}</td>"
+            r"<td>[^<]*</td><td>([^<]*)</td>",
+            section,
+        )
+        assert row and float(row.group(1)) == pytest.approx(value, abs=5e-4)
