@@ -121,7 +121,7 @@ docs: $(INSTALLED) ## Build dbt's documentation site of the warehouse (one file,
 	$(BIN)/dbt docs generate --static --target-path "$$DOCS_DIR" --quiet
 	@echo "documentation: $$DOCS_DIR/static_index.html"
 
-bench: $(INSTALLED) ## Time each build stage against the plain pandas script (BENCH_ARGS=--repeat 3)
+bench: $(INSTALLED) ## make build vs the notebook's job, stages, EM kernel (BENCH_ARGS="--repeat 3")
 	$(BIN)/python -m bench $${BENCH_ARGS-}
 
 clean: ## Remove build outputs, dbt state and the warehouse (keeps .venv and cache/)
