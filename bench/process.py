@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +83,8 @@ class Measurement:
     exit_code: int
     # Wall-clock time (time.time()) at the start, to lay the samples against logs.
     started_at: float
-    timed_out: bool = False
+    # What stopped the command before it ended: "the timeout", "the memory ceiling".
+    stopped_by: str | None = None
     memory: list[MemorySample] = field(default_factory=list)
 
 
@@ -92,9 +94,12 @@ def measure(
     log: Path | None = None,
     timeout: float | None = None,
     sample_memory: bool = False,
+    memory_ceiling_mib: float | None = None,
 ) -> Measurement:
-    """Run `command` from the repository root to completion, or until `timeout` seconds
-    (then its whole process group is stopped): output to `log` (else inherited)."""
+    """Run `command` from the repository root, output to `log` (else inherited), to
+    completion, or until `timeout` seconds or until its tree's resident memory passes
+    `memory_ceiling_mib` (sampled; on a shared machine, before it starves the others):
+    then its whole process group is stopped."""
     if log:
         log.parent.mkdir(parents=True, exist_ok=True)
     output = log.open("w") if log else None
@@ -107,15 +112,21 @@ def measure(
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
-            # its own group, so that a timeout stops make, dbt and all they started
-            start_new_session=timeout is not None,
+            # its own group, so that a limit stops make, dbt and all they started
+            start_new_session=bool(timeout or memory_ceiling_mib),
         )
-        expired = threading.Event()
-        timer = threading.Timer(timeout, _stop_group, (process.pid, expired)) if timeout else None
+        stopped_by: list[str] = []
+
+        def stop(reason: str) -> None:
+            stopped_by.append(reason)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+
+        timer = threading.Timer(timeout, stop, ("the timeout",)) if timeout else None
         if timer:
             timer.start()
-        if sample_memory:
-            sampler = _MemorySampler(process.pid, started)
+        if sample_memory or memory_ceiling_mib:
+            sampler = _MemorySampler(process.pid, started, memory_ceiling_mib, stop)
             sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
@@ -134,7 +145,7 @@ def measure(
         peak_rss_mib=usage.ru_maxrss / 1024,
         exit_code=process.returncode,
         started_at=started_at,
-        timed_out=expired.is_set(),
+        stopped_by=stopped_by[0] if stopped_by else None,
         memory=sampler.samples if sampler else [],
     )
 
@@ -148,29 +159,35 @@ def require_success(measurement: Measurement, what: str, log: Path | None) -> Me
     return measurement
 
 
-def _stop_group(pid: int, expired: threading.Event) -> None:
-    expired.set()
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
-
-
 class _MemorySampler(threading.Thread):
-    """Samples the resident memory of a process tree until stopped."""
+    """Samples the resident memory of a process tree until stopped; calls `stop` once if
+    the tree's total passes `ceiling_mib`."""
 
-    def __init__(self, root: int, started: float):
+    def __init__(
+        self,
+        root: int,
+        started: float,
+        ceiling_mib: float | None,
+        stop: Callable[[str], None],
+    ):
         super().__init__(daemon=True)
         self.root, self.started = root, started
+        self.ceiling_mib, self.stop_command = ceiling_mib, stop
         self.samples: list[MemorySample] = []
         self._stopped = threading.Event()
 
     def run(self) -> None:
         while not self._stopped.wait(SAMPLE_SECONDS):
             sizes = [_rss_bytes(pid) for pid in _tree(self.root)]
-            if sizes:
-                self.samples.append(
-                    MemorySample(time.perf_counter() - self.started, max(sizes) / MIB,
-                                 sum(sizes) / MIB)
-                )  # fmt: skip
+            if not sizes:
+                continue
+            sample = MemorySample(
+                time.perf_counter() - self.started, max(sizes) / MIB, sum(sizes) / MIB
+            )
+            self.samples.append(sample)
+            if self.ceiling_mib and sample.total_mib > self.ceiling_mib:
+                self.stop_command("the memory ceiling")
+                self.ceiling_mib = None
 
     def stop(self) -> None:
         self._stopped.set()

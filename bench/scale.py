@@ -8,8 +8,9 @@ For each size N (--sizes, default CSC 2.1's 1,304,376 detections), in build/benc
                    with its CPU seconds and peak RSS (wait4: the largest single process of
                    the tree, which is dbt with DuckDB inside), and its memory sampled
                    every 0.5 s.
-The stage table comes from dbt's JSON log (so a build stopped by --timeout still shows
-what finished, and what was running): each model with the data tests attached to it,
+The stage table comes from dbt's JSON log (so a build stopped by --timeout or by
+--memory-ceiling, which a shared machine needs, still shows what finished and what was
+running): each model with the data tests attached to it,
 seeds, hooks and unit tests, largest first, with the peak RSS sampled while it ran. dbt
 runs two nodes at once, so node seconds add up to more than the wall time, and a peak
 belongs to whichever nodes ran then. With several sizes, a growth table gives each
@@ -17,6 +18,7 @@ stage's exponent between successive sizes (seconds ~ N^e); n log n is e ~ 1.08 f
 to 300k. Every figure goes to build/bench/scale/results.json, rewritten after each size.
 
 Run: python -m bench.scale [--sizes 100000,300000,1304376] [--timeout SECONDS]
+                           [--memory-ceiling MIB]
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ NODE_GROUPS = {"seed": "seeds", "operation": "hooks", "unit_test": "unit tests"}
 LISTED_MIN_SECONDS = 0.5
 
 
-def build_at(n_detections: int, timeout: float | None) -> dict[str, Any]:
+def build_at(
+    n_detections: int, timeout: float | None, memory_ceiling_mib: float | None
+) -> dict[str, Any]:
     """Generate the demo at n_detections and `make build` it; the figures of both."""
     work = SCALE_DIR / str(n_detections)
     shutil.rmtree(work, ignore_errors=True)
@@ -87,14 +91,15 @@ def build_at(n_detections: int, timeout: float | None) -> dict[str, Any]:
         work / "logs" / "make_build.log",
         timeout=timeout,
         sample_memory=True,
+        memory_ceiling_mib=memory_ceiling_mib,
     )  # fmt: skip
-    outcome = "timed out" if build.timed_out else f"exit {build.exit_code}"
+    outcome = f"stopped by {build.stopped_by}" if build.stopped_by else f"exit {build.exit_code}"
     print(f" {build.seconds:.0f} s ({outcome})")
     figures = {
         "n_detections": n_detections,
         "load_average_before": load_before,
         "demo_generation": _summary(generated),
-        "make_build": {**_summary(build), "timed_out": build.timed_out},
+        "make_build": {**_summary(build), "stopped_by": build.stopped_by},
         "peak_total_rss_mib_sampled": max((s.total_mib for s in build.memory), default=None),
         **stage_table(dbt_dir, build),
         "fits": recorded_fits(warehouse) if warehouse.exists() else [],
@@ -218,7 +223,7 @@ def stage_table(dbt_dir: Path, build: Measurement) -> dict[str, Any]:
 def print_size(figures: dict[str, Any]) -> None:
     build = figures["make_build"]
     n = figures["n_detections"]
-    state = " (STOPPED BY THE TIMEOUT)" if build["timed_out"] else ""
+    state = f" (STOPPED BY {build['stopped_by'].upper()})" if build["stopped_by"] else ""
     print(
         f"\n=== {n:,} detections{state}; load average {format_load(figures['load_average_before'])}"
         f" before, {format_load(figures['load_average_after'])} after ==="
@@ -349,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=float, help="stop a build after this many seconds (and report it)"
     )
+    parser.add_argument(
+        "--memory-ceiling",
+        type=float,
+        metavar="MIB",
+        help="stop a build whose processes hold more resident memory than this (and report it)",
+    )
     parser.add_argument("--out", type=Path, default=SCALE_DIR / "results.json")
     args = parser.parse_args(argv)
     counts = sorted(int(size.replace("_", "")) for size in args.sizes.split(","))
@@ -357,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"sizes": sizes}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for count in counts:
-        sizes.append(build_at(count, args.timeout))
+        sizes.append(build_at(count, args.timeout, args.memory_ceiling))
         if len(sizes) > 1:
             results["growth"] = growth(sizes)
         args.out.write_text(json.dumps(results, indent=2))
