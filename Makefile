@@ -32,10 +32,10 @@ TEST_VARS := $(CURDIR)/tests/dbt_test_vars.yml
 # ("$$DETECTIONS"), never pasted into the command line: a path with a space or a quote,
 # or a value holding `;`, stays one plain argument.
 export DETECTIONS SIMBAD CROSSMATCH INPUTS DEMO_DIR VARS_FILE NOWAIT RUN FAMILY DESCRIPTOR \
-	CONE BOX NAMES ALL RADIUS BENCH_ARGS DOCS_DIR
+	CONE BOX NAMES ALL RADIUS BENCH_ARGS N SCALE_ARGS DOCS_DIR
 
 .PHONY: help install lock demo build install-build ingest classify test test-dbt test-python \
-	test-live lint format shell tables report docs bench clean
+	test-live lint format shell tables report docs bench bench-scale clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -127,8 +127,11 @@ docs: $(INSTALLED) ## Build dbt's documentation site of the warehouse (one file,
 	$(BIN)/dbt docs generate --static --target-path "$$DOCS_DIR" --quiet
 	@echo "documentation: $$DOCS_DIR/static_index.html"
 
-bench: $(INSTALLED) ## Time each build stage against the plain pandas script (BENCH_ARGS=--repeat 3)
+bench: $(INSTALLED) ## make build vs the notebook's job, stages, EM kernel (BENCH_ARGS="--repeat 3")
 	$(BIN)/python -m bench $${BENCH_ARGS-}
+
+bench-scale: $(INSTALLED) ## make build at N detections (default 1304376; N=a,b,c): stages, peak RSS
+	$(BIN)/python -m bench.scale --sizes "$${N:-1304376}" $${SCALE_ARGS-}
 
 clean: ## Remove build outputs, dbt state and the warehouse (keeps .venv and cache/)
 	rm -rf build target logs "$$XRAY_WAREHOUSE" "$$XRAY_WAREHOUSE".*

@@ -33,9 +33,7 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +43,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
+from bench.process import Measurement, measure, require_success
 from demo import DemoSize, sky
 from demo.detections import MAX_THETA_ARCMIN
 from demo.fields import Field, Pointings, fields_and_pointings
@@ -193,31 +192,6 @@ def prepare_inputs(n_detections: int, n_objects: int, work_dir: Path) -> Inputs:
 
 
 # --- the tools, each in a subprocess of its own ---------------------------------------
-
-
-@dataclass(frozen=True)
-class Measurement:
-    seconds: float
-    cpu_seconds: float
-    peak_rss_mib: float
-
-
-def measure(command: list[str], env: dict[str, str] | None) -> Measurement:
-    """Run `command` to completion: its wall time, and the CPU time and peak RSS of it and
-    its children. CPU time is the steadier figure on a machine shared with other work."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise subprocess.CalledProcessError(process.returncode, command)
-    # Linux reports ru_maxrss in KiB
-    return Measurement(
-        seconds=seconds,
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_mib=usage.ru_maxrss / 1024,
-    )
 
 
 def _worker(*args: str) -> list[str]:
@@ -388,7 +362,7 @@ def run(
     # Round-robin, so that a busy spell on the machine does not fall on one tool only.
     for _ in range(repeat):
         for tool, (command, env) in commands.items():
-            measurements[tool].append(measure(command, env))
+            measurements[tool].append(require_success(measure(command, env), tool, None))
             if tool == "warehouse_dbt":
                 sql_seconds.append(_model_seconds(dbt_target))
 

@@ -27,6 +27,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
+from bench.process import format_spread, load_average, spread
 from clustering.em import feature_count, fit_differences, fit_gaussian_mixture
 from tests.test_em import allvar_matrix
 
@@ -35,18 +36,10 @@ RANDOM_STATE = 42
 DGEMM_SIZE = 4000
 
 
-def load_average() -> float:
-    return float(Path("/proc/loadavg").read_text().split()[0])
-
-
 def seconds(action) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
-
-
-def spread(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def dgemm_gflops(repeat: int) -> dict[str, float]:
@@ -91,7 +84,7 @@ def bench_components(X: np.ndarray, n_components: int, repeat: int) -> dict[str,
 def run(warehouse: Path | str, repeat: int = 3) -> dict[str, Any]:
     """Time and compare both fits for every k; prints the table and returns the figures."""
     X = allvar_matrix(Path(warehouse))
-    load_before = load_average()
+    load_before = load_average()[0]
     with threadpool_limits(limits=1):
         dgemm = dgemm_gflops(repeat)
         rows = [bench_components(X, k, repeat) for k in COMPONENTS]
@@ -99,16 +92,12 @@ def run(warehouse: Path | str, repeat: int = 3) -> dict[str, Any]:
         "n_samples": X.shape[0],
         "n_features": X.shape[1],
         "repeat": repeat,
-        "load_average": [load_before, load_average()],
+        "load_average": [load_before, load_average()[0]],
         "dgemm_gflops": dgemm,
         "components": rows,
     }
     print_table(figures)
     return figures
-
-
-def _range(figure: dict[str, float], spec: str) -> str:
-    return f"{figure['median']:{spec}} ({figure['min']:{spec}}-{figure['max']:{spec}})"
 
 
 def print_table(figures: dict[str, Any]) -> None:
@@ -117,7 +106,7 @@ def print_table(figures: dict[str, Any]) -> None:
         f"EM, full covariance, one core: {figures['n_samples']} x {figures['n_features']} "
         f"demo allvar, medians (min-max) of {figures['repeat']} rounds, load average "
         f"{before:.2f} -> {after:.2f}; DGEMM {DGEMM_SIZE}^3: "
-        f"{_range(figures['dgemm_gflops'], '.1f')} GFLOP/s"
+        f"{format_spread(figures['dgemm_gflops'], '.1f')} GFLOP/s"
     )
     print(
         f"{'k':>3} {'iter':>4}  {'sklearn s':<19} {'kernel s':<17} {'speed-up':<15} "
@@ -128,8 +117,9 @@ def print_table(figures: dict[str, Any]) -> None:
         same = "" if row["same_n_iter"] else "!"
         print(
             f"{row['k']:>3} {row['n_iter']:>3}{same:1}  "
-            f"{_range(row['sklearn_seconds'], '.2f'):<19} "
-            f"{_range(row['kernel_seconds'], '.2f'):<17} {_range(row['speed_up'], '.1f'):<15} "
+            f"{format_spread(row['sklearn_seconds'], '.2f'):<19} "
+            f"{format_spread(row['kernel_seconds'], '.2f'):<17} "
+            f"{format_spread(row['speed_up'], '.1f'):<15} "
             f"{row['init_seconds']:>6.2f} {row['kernel_em_gflops']:>7.1f}  "
             f"{row['lower_bound']:>7.0e} {row['weights']:>7.0e} {row['means']:>7.0e} "
             f"{row['precisions']:>7.0e}  {row['differing_assignments']} ({row['near_ties']})"

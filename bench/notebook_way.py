@@ -11,8 +11,8 @@ What each timed part includes:
                 object), cut at simbad_match_radius_arcsec; unmatched_main_type if none
   features      every configured feature set: pandas eval of each feature, rows with
                 a null or infinite feature dropped, log_minmax / minmax / none
-  fit RUN       GaussianMixture.fit of each run, one after another, default threads;
-                its BIC and AIC
+  fit RUN       GaussianMixture.fit of each run of gmm_runs (all five: the four allvar
+                runs and gmm6_paper12), one after another, default threads; BIC, AIC
   predict       predict_proba and predict of every run on its feature set
   tables        every run's groupby (cluster, main_type): size and mean probabilities
   silhouette    every run's silhouette score on one fixed sample of its feature set
@@ -21,9 +21,11 @@ What each timed part includes:
                 silhouette
 Not included: the interpreter's start-up and the imports (pandas, scikit-learn,
 astropy), which a caller timing the whole process sees; printing or saving anything;
-what the warehouse does besides (loading with checks, Galactic coordinates, feature
-classes, log-likelihoods, aligning components across runs, persisting every table,
-its tests).
+the classification stage (var classification: the int_class_* models and the
+classification marts; `make bench` also gives its ratio with their node seconds taken
+out); what the warehouse does besides (loading with checks, Galactic coordinates,
+feature classes, log-likelihoods, aligning components across runs, cluster profiles
+and descriptions, persisting every table, its tests).
 
 Run: python bench/notebook_way.py DIR [--project dbt_project.yml] [--json FILE]
 """
