@@ -69,7 +69,8 @@ def plan_fits(
     unusable: dict[str, str] | None = None,
 ) -> tuple[list[FitTask], list[SkippedFit]]:
     """The fits of a build: each run (with its silhouette sample), each run refitted with
-    every stability seed, and every k and seed of the scan on its fixed sample; and the
+    every stability seed on its feature set's fixed stability sample, and every k and seed
+    of the scan on its fixed sample; and the
     fits the data cannot support, each with its reason.
 
     comparison and scan are vars gmm_comparison and gmm_scan; n_rows the rows of each
@@ -102,8 +103,23 @@ def plan_fits(
         )
         tasks.append(FitTask("run", run, silhouette_rows=silhouette))
     fitted_runs = [task.run for task in tasks]
+    # Refits at catalogue size would cost more than the runs: each is fitted on one fixed
+    # sample per feature set, and compared with its run on those detections.
+    refit_rows = {
+        run.feature_set: sample_rows(
+            n_rows[run.feature_set],
+            comparison["stability_max_detections"],
+            comparison["stability_sample_seed"],
+        )
+        for run in fitted_runs
+    }
     tasks += [
-        FitTask("refit", run.reseeded(seed), compared_with=run.run_id)
+        FitTask(
+            "refit",
+            run.reseeded(seed),
+            rows=refit_rows[run.feature_set],
+            compared_with=run.run_id,
+        )
         for run in fitted_runs
         for seed in comparison["stability_seeds"]
     ]
@@ -161,8 +177,11 @@ def _with_stability(outcomes: list[FitOutcome]) -> list[FitOutcome]:
     for outcome in outcomes:
         if outcome.task.kind == "refit":
             run = runs[outcome.task.compared_with]
+            run_labels = run.fitted.labels
+            if outcome.task.rows is not None:
+                run_labels = run_labels[outcome.task.rows]
             ari, agreement = compare_with_run(
-                outcome.fitted.labels, run.fitted.labels, run.task.run.n_components
+                outcome.fitted.labels, run_labels, run.task.run.n_components
             )
             outcome = FitOutcome(outcome.task, outcome.fitted, outcome.worker, ari, agreement)
         compared.append(outcome)

@@ -29,7 +29,13 @@ from clustering.storage import (
 )
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
-COMPARISON = {"silhouette_max_detections": 200, "silhouette_sample_seed": 4, "stability_seeds": [1]}
+COMPARISON = {
+    "silhouette_max_detections": 200,
+    "silhouette_sample_seed": 4,
+    "stability_seeds": [1],
+    "stability_max_detections": 300,
+    "stability_sample_seed": 5,
+}
 SCAN = {
     "feature_set": "s",
     "covariance_type": "full",
@@ -139,7 +145,10 @@ def test_plan_has_every_run_its_refits_and_the_scan_on_one_sample():
         1,
         {"max_iter": 50},
     )
-    assert refit.silhouette_rows is None and refit.rows is None
+    assert refit.silhouette_rows is None
+    # every refit of the feature set fits its one stability sample
+    refit_rows = {task.rows.tobytes() for task in tasks if task.kind == "refit"}
+    assert refit_rows == {sample_rows(900, 300, 5).tobytes()}
     np.testing.assert_array_equal(tasks[0].silhouette_rows, sample_rows(900, 200, 4))
     scan_rows = {task.rows.tobytes() for task in tasks if task.kind == "scan"}
     assert scan_rows == {sample_rows(900, 500, 3).tobytes()}
@@ -216,6 +225,18 @@ def test_refits_are_compared_with_their_runs(blobs):
     # Separated blobs: the refit finds the same partition, whatever its numbering.
     assert outcomes[1].adjusted_rand_index == pytest.approx(1.0)
     assert outcomes[1].aligned_agreement == 1.0
+
+
+def test_a_refit_on_a_sample_is_compared_with_the_run_on_those_detections(blobs):
+    run = MixtureRun("gmm3", "s", 3, random_state=0)
+    sample = sample_rows(len(blobs), len(blobs) // 3, 7)
+    refit = FitTask("refit", run.reseeded(1), rows=sample, compared_with="gmm3")
+    outcomes = fit_all([FitTask("run", run), refit], {"s": blobs})
+    run_labels, refit_labels = (outcome.fitted.labels for outcome in outcomes)
+    assert outcomes[1].fitted.n_detections == len(sample) == len(refit_labels)
+    ari, agreement = compare_with_run(refit_labels, run_labels[sample], 3)
+    assert (outcomes[1].adjusted_rand_index, outcomes[1].aligned_agreement) == (ari, agreement)
+    assert agreement == 1.0
 
 
 def test_aligned_agreement_counts_detections_whose_aligned_cluster_is_the_runs():

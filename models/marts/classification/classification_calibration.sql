@@ -33,7 +33,7 @@ final as (
         bin / {{ bins }} as bin_low,
         (bin + 1) / {{ bins }} as bin_high,
         count(*) as n_items,
-        avg(predicted_probability order by item) as mean_probability,
+        {{ sorted_aggregate('avg', 'predicted_probability') }} as mean_probability,
         avg((true_label = predicted_label)::double) as accuracy
     from binned
     group by all

@@ -110,19 +110,12 @@ overall as (
         count(*) / any_value(totals.n_all) as coverage,
         avg((subsets.true_label = subsets.predicted_label)::double) as accuracy,
         -- clipped to [eps, 1 - eps], eps the double's machine epsilon, as scikit-learn does
-        -avg(
-            ln(
-                least(
-                    greatest(coalesce(subsets.true_probability, 0), 2.220446049250313e-16),
-                    1 - 2.220446049250313e-16
-                )
-            )
-            order by subsets.item
-        ) as log_loss,
-        avg(
-            subsets.sum_squared_probabilities - 2 * coalesce(subsets.true_probability, 0) + 1
-            order by subsets.item
-        ) as brier_score
+        -{{ sorted_aggregate('avg',
+            'ln(least(greatest(coalesce(subsets.true_probability, 0),'
+            ~ ' 2.220446049250313e-16), 1 - 2.220446049250313e-16))') }} as log_loss,
+        {{ sorted_aggregate('avg',
+            'subsets.sum_squared_probabilities - 2 * coalesce(subsets.true_probability, 0) + 1')
+        }} as brier_score
     from subsets
     inner join totals
         on
@@ -142,7 +135,7 @@ balanced as (
         item_kind,
         label_level,
         subset,
-        avg(label_recall order by label_name) as balanced_accuracy
+        {{ sorted_aggregate('avg', 'label_recall') }} as balanced_accuracy
     from label_figures
     where n_true > 0
     group by all

@@ -40,7 +40,7 @@ detection_group_probabilities as (
         training,
         detection_id,
         class_group,
-        sum(probability order by class_index) as probability
+        {{ sorted_aggregate('sum', 'probability') }} as probability
     from probabilities
     group by classifier, training, detection_id, class_group
 
@@ -53,7 +53,7 @@ source_group_probabilities as (
         training,
         name,
         class_group,
-        sum(mean_probability order by class_index) as probability
+        {{ sorted_aggregate('sum', 'mean_probability') }} as probability
     from source_probabilities
     group by classifier, training, name, class_group
 
@@ -73,9 +73,7 @@ detection_items as (
         max(probabilities.probability) filter (
             where probabilities.class_name = detection_classes.true_class
         ) as true_probability,
-        sum(
-            pow(probabilities.probability, 2) order by probabilities.class_index
-        )
+        {{ sorted_aggregate('sum', 'pow(probabilities.probability, 2)') }}
             as sum_squared_probabilities
     from detection_classes
     inner join probabilities
@@ -99,9 +97,8 @@ detection_items as (
         max(group_totals.probability) filter (
             where group_totals.class_group = detection_classes.true_group
         ) as true_probability,
-        sum(
-            pow(group_totals.probability, 2) order by group_totals.class_group
-        ) as sum_squared_probabilities
+        {{ sorted_aggregate('sum', 'pow(group_totals.probability, 2)') }}
+            as sum_squared_probabilities
     from detection_classes
     inner join detection_group_probabilities as group_totals
         on
@@ -126,10 +123,7 @@ source_items as (
         max(source_probabilities.mean_probability) filter (
             where source_probabilities.class_name = source_classes.true_class
         ) as true_probability,
-        sum(
-            pow(source_probabilities.mean_probability, 2)
-            order by source_probabilities.class_index
-        )
+        {{ sorted_aggregate('sum', 'pow(source_probabilities.mean_probability, 2)') }}
             as sum_squared_probabilities
     from source_classes
     inner join source_probabilities
@@ -155,9 +149,8 @@ source_items as (
         max(group_totals.probability) filter (
             where group_totals.class_group = source_classes.true_group
         ) as true_probability,
-        sum(
-            pow(group_totals.probability, 2) order by group_totals.class_group
-        ) as sum_squared_probabilities
+        {{ sorted_aggregate('sum', 'pow(group_totals.probability, 2)') }}
+            as sum_squared_probabilities
     from source_classes
     inner join source_group_probabilities as group_totals
         on

@@ -52,7 +52,7 @@ group_probabilities as (
         training,
         detection_id,
         class_group,
-        sum(probability order by class_index) as group_probability
+        {{ sorted_aggregate('sum', 'probability') }} as group_probability
     from probabilities
     group by classifier, training, detection_id, class_group
 

@@ -25,9 +25,8 @@ final as (
         probabilities.class_index,
         probabilities.class_group,
         count(probabilities.probability) as n_detections,
-        avg(probabilities.probability order by probabilities.detection_id) as mean_probability,
-        stddev_pop(probabilities.probability order by probabilities.detection_id)
-            as std_probability
+        {{ sorted_aggregate('avg', 'probabilities.probability') }} as mean_probability,
+        {{ sorted_aggregate('stddev_pop', 'probabilities.probability') }} as std_probability
     from probabilities
     inner join inputs on probabilities.detection_id = inputs.detection_id
     group by all

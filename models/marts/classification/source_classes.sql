@@ -81,8 +81,7 @@ true_classes as (
     select
         name,
         class_name,
-        count(*) as n_labelled,
-        min(detection_id) as first_detection
+        count(*) as n_labelled
     from splits
     where split = 'sources'
     group by name, class_name
@@ -109,8 +108,13 @@ final as (
             else 'ambiguous'
         end as agreement,
         classes.class_group,
-        true_classes.class_name as true_class,
-        true_groups.class_group as true_group
+        -- only the source split holds sources out: the other training has no true class
+        case
+            when soft_votes.training = 'source_split' then true_classes.class_name
+        end as true_class,
+        case
+            when soft_votes.training = 'source_split' then true_groups.class_group
+        end as true_group
     from soft_votes
     left join hard_votes
         on
@@ -118,8 +122,8 @@ final as (
             and soft_votes.training = hard_votes.training
             and soft_votes.name = hard_votes.name
     left join classes on soft_votes.soft_class = classes.class_name
-    left join true_classes
-        on soft_votes.training = 'source_split' and soft_votes.name = true_classes.name
+    -- on the name alone: a condition on one side only would make it a nested-loop join
+    left join true_classes on soft_votes.name = true_classes.name
     left join classes as true_groups on true_classes.class_name = true_groups.class_name
 
 )

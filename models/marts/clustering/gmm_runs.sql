@@ -22,9 +22,9 @@ stability as (
     select
         run_id,
         list(seed order by seed) as stability_seeds,
-        avg(adjusted_rand_index order by seed) as stability_ari_mean,
+        {{ sorted_aggregate('avg', 'adjusted_rand_index') }} as stability_ari_mean,
         min(adjusted_rand_index) as stability_ari_min,
-        avg(aligned_agreement order by seed) as stability_aligned_agreement
+        {{ sorted_aggregate('avg', 'aligned_agreement') }} as stability_aligned_agreement
     from refits
     group by run_id
 

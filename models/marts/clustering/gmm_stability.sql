@@ -1,5 +1,6 @@
 -- Every run refitted with each seed of var gmm_comparison.stability_seeds: how far its
--- clusters move (adjusted Rand index and aligned agreement against the run's own).
+-- clusters move (adjusted Rand index and aligned agreement against the run's own), on
+-- the refit's stability sample.
 with
 
 fits as (
@@ -15,6 +16,7 @@ final as (
         random_state as seed,
         converged,
         n_iter::bigint as n_iter,
+        n_detections,
         adjusted_rand_index,
         aligned_agreement,
         fit_seconds,

@@ -43,8 +43,7 @@ mean_probabilities as (
         labelled.cluster,
         labelled.main_type,
         memberships.component,
-        -- summed in detection order: the same bits whatever DuckDB's thread scheduling
-        avg(memberships.probability order by memberships.detection_id) as mean_probability
+        {{ sorted_aggregate('avg', 'memberships.probability') }} as mean_probability
     from labelled
     inner join memberships
         on
