@@ -191,7 +191,8 @@ means as (
     select
         classifier, training, model_fitted_at, run_id, feature_set, name, class_name, class_index,
         count(probability) as n_detections,
-        avg(probability order by detection_id) as mean_probability
+        -- in ascending order of value, as the build's sorted_aggregate macro: the same bits
+        list_aggregate(list_sort(list(probability)), 'avg') as mean_probability
     from classified
     group by all
 ),
