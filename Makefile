@@ -106,7 +106,7 @@ test-live: $(INSTALLED) ## Run the tests that talk to the real archives
 lint: $(INSTALLED) ## ruff (Python) and sqlfluff (dbt SQL)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models tests/dbt
+	$(BIN)/sqlfluff lint --processes 0 models tests/dbt
 
 format: $(INSTALLED) ## Apply ruff and sqlfluff fixes
 	$(BIN)/ruff check --fix .

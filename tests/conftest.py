@@ -18,21 +18,27 @@ SHARED_REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
 SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
 # Fixtures that build a whole warehouse: every test using one is slow.
 WAREHOUSE_FIXTURES = {"demo_warehouse", "real_sample_warehouse"}
-# Modules whose tests share a warehouse of their own (module-scoped), built once per group.
-GROUPED_MODULES = {"test_classification", "test_reliability"}
+# The group of every test reading the real sample's warehouse: one worker builds it.
+REAL_SAMPLE_GROUP = "real_sample"
+# Modules whose tests share a warehouse of their own (module-scoped), built once per group;
+# test_classification reads the real sample's too.
+GROUPED_MODULES = {"test_classification": REAL_SAMPLE_GROUP, "test_reliability": "reliability"}
 
 
+# First: xdist's own hook reads the xdist_group marks, so they must be there before it runs.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if WAREHOUSE_FIXTURES & fixtures:
+        # A fixture requested by name at run time is out of sight: the real_sample mark says so.
+        real_sample = "real_sample_warehouse" in fixtures or item.get_closest_marker("real_sample")
+        if WAREHOUSE_FIXTURES & fixtures or real_sample:
             item.add_marker(pytest.mark.slow)
         module = item.module.__name__ if item.module else ""
         if module in GROUPED_MODULES:
-            item.add_marker(pytest.mark.xdist_group(module))
-        elif "real_sample_warehouse" in fixtures:
-            # test_classification builds it too: one worker builds it for both groups' use
-            item.add_marker(pytest.mark.xdist_group("test_classification"))
+            item.add_marker(pytest.mark.xdist_group(GROUPED_MODULES[module]))
+        elif real_sample:
+            item.add_marker(pytest.mark.xdist_group(REAL_SAMPLE_GROUP))
 
 
 @pytest.fixture(scope="session")

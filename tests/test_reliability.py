@@ -213,3 +213,12 @@ def test_make_variables_are_plain_arguments(tmp_path):
     ]
     for directory in (tmp_path, REPO_ROOT):
         assert not list(directory.glob("PWNED*"))
+
+
+def test_the_modules_tests_run_on_one_worker(request):
+    """Under pytest-xdist's --dist loadgroup (README's test command) the tests of a group
+    share one worker and so one build of their fixtures: their node ids carry the group
+    (pytest 9.2 dropped that tag, scattering every group and doubling its builds)."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not run by a pytest-xdist worker with --dist loadgroup")
+    assert request.node.nodeid.endswith("@reliability")
