@@ -175,11 +175,12 @@ def _table_load(conformed: Conformed, source: SourceFile, table: pa.Table) -> Ta
 def read_file(input_file: InputFile) -> tuple[SourceFile, pa.Table]:
     """Read a whole file into Arrow, as it is (column names made unique, no casts)."""
     path = input_file.path
-    file_format = detect_format(path, input_file.file_format)
+    # What the path is comes first: a directory or a missing file has no format to tell.
     if path.is_dir():
         raise IngestError(f"{path}: is a directory, not a file; {_files_in(path)}")
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
+    file_format = detect_format(path, input_file.file_format)
     file_bytes = path.stat().st_size
     if file_bytes == 0:
         raise IngestError(f"{path}: the file is empty")

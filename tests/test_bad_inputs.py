@@ -245,8 +245,10 @@ def test_a_ragged_row_is_named_by_line(warehouse, tmp_path, capsys):
     )
 
 
-def test_a_directory_is_said_to_be_one(warehouse, tmp_path, capsys):
-    directory = tmp_path / "downloads.csv"
+@pytest.mark.parametrize("name", ["downloads.csv", "downloads"])
+def test_a_directory_is_said_to_be_one(warehouse, tmp_path, capsys, name):
+    """Whether or not its name looks like a file's."""
+    directory = tmp_path / name
     directory.mkdir()
     (directory / "detections.vot").write_text("")
     assert_refused(
