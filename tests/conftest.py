@@ -1,8 +1,8 @@
 """Shared fixtures: where the repository and the development data are, and the built
 warehouses. Tests that need a built warehouse (directly or through another fixture) are
-marked `slow` here, so `pytest -m "not slow and not live"` is the quick loop. The suite runs on every
-core (pytest-xdist, --dist loadgroup): tests that share an expensive fixture form a group,
-which one worker runs, so the fixture is built once."""
+marked `slow` here, so `pytest -m "not slow and not live"` is the quick loop. The suite
+runs on every core (pytest-xdist, --dist loadgroup): tests that share an expensive fixture
+form a group, which one worker runs, so the fixture is built once."""
 
 from __future__ import annotations
 

@@ -1,32 +1,16 @@
 {{ config(materialized='view') }}
 {#-
-    The descriptors every run's cluster profiles describe, in order: the features of the
-    run's own feature set (raw, before their transform), then the positions of
-    profile_positions(). One row per (run, descriptor).
+    The descriptors the cluster profiles of a feature set's runs describe, in order: the
+    set's own features (raw, before their transform), then the positions of
+    profile_positions(). One row per (feature set, descriptor).
 -#}
 {%- set positions = profile_positions() %}
 
 with
 
-fits as (
-
-    select * from {{ ref('int_gmm_fits') }}
-
-),
-
 features as (
 
     select * from {{ ref('int_feature_transform_params') }}
-
-),
-
-runs as (
-
-    select
-        run_id,
-        feature_set
-    from fits
-    where fit_kind = 'run' and skipped_reason is null
 
 ),
 
@@ -58,20 +42,18 @@ positions as (
 final as (
 
     select
-        runs.run_id,
-        features.feature_index::integer as descriptor_index,
-        features.feature as descriptor
-    from runs
-    inner join features on runs.feature_set = features.feature_set
+        feature_set,
+        feature_index::integer as descriptor_index,
+        feature as descriptor
+    from features
 
     union all
 
     select
-        runs.run_id,
+        feature_counts.feature_set,
         (feature_counts.n_features + positions.position_index)::integer as descriptor_index,
         positions.descriptor
-    from runs
-    inner join feature_counts on runs.feature_set = feature_counts.feature_set
+    from feature_counts
     cross join positions
 
 )

@@ -1,22 +1,17 @@
 {{ config(materialized='view') }}
 {#-
-    The values cluster_profiles describes: for every detection a run assigned, its cluster
-    and its descriptors in the order of int_cluster_profile_descriptors (the run's own
-    features raw, then the positions of profile_positions()), as one list.
+    The values cluster_profiles describes: for every detection of a feature set that its
+    runs fitted (int_feature_vectors), its descriptors in the order of
+    int_cluster_profile_descriptors (the set's own features raw, then the positions of
+    profile_positions()), as one list. Every run of the set assigned each of them.
 -#}
 {%- set positions = profile_positions() %}
 
 with
 
-fits as (
+vectors as (
 
-    select * from {{ ref('int_gmm_fits') }}
-
-),
-
-clusters as (
-
-    select * from {{ ref('int_gmm_clusters') }}
+    select * from {{ ref('int_feature_vectors') }}
 
 ),
 
@@ -32,22 +27,11 @@ detections as (
 
 ),
 
-runs as (
-
-    select
-        run_id,
-        feature_set
-    from fits
-    where fit_kind = 'run' and skipped_reason is null
-
-),
-
 final as (
 
     select
-        clusters.run_id,
-        clusters.cluster,
-        clusters.detection_id,
+        vectors.feature_set,
+        vectors.detection_id,
         list_concat(
             feature_inputs.raw_values,
             [
@@ -56,13 +40,12 @@ final as (
                 {%- endfor %}
             ]
         ) as descriptor_values
-    from clusters
-    inner join runs on clusters.run_id = runs.run_id
+    from vectors
     inner join feature_inputs
         on
-            runs.feature_set = feature_inputs.feature_set
-            and clusters.detection_id = feature_inputs.detection_id
-    inner join detections on clusters.detection_id = detections.detection_id
+            vectors.feature_set = feature_inputs.feature_set
+            and vectors.detection_id = feature_inputs.detection_id
+    inner join detections on vectors.detection_id = detections.detection_id
 
 )
 
