@@ -90,7 +90,11 @@ classify: $(INSTALLED) ## Classify the detections of DETECTIONS=file with the wa
 	@test -n "$${DETECTIONS-}" || { echo 'make classify needs DETECTIONS=file (VOTable, CSV, Parquet or FITS)'; exit 2; }
 	@$(BIN)/python -m classification.new_detections --db "$$XRAY_WAREHOUSE" --detections "$$DETECTIONS"
 
-test: lint test-dbt test-python ## Run every test: linters, dbt tests on the demo, pytest
+# The linters and the demo build side by side (each leaves cores idle at times; the
+# output kept per target), then pytest, which reads that build.
+test: $(INSTALLED) ## Run every test: linters, dbt tests on the demo, pytest
+	$(MAKE) --no-print-directory --jobs=2 --output-sync=target lint test-dbt
+	$(MAKE) --no-print-directory test-python
 
 test-dbt: $(INSTALLED) ## Build the demo warehouse in build/test with the test vars (runs all dbt tests)
 	DBT_TARGET_PATH=$(CURDIR)/build/test/dbt-target DBT_LOG_PATH=$(CURDIR)/build/test/dbt-logs \
