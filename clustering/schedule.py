@@ -106,12 +106,12 @@ def plan_fits(
     # Refits at catalogue size would cost more than the runs: each is fitted on one fixed
     # sample per feature set, and compared with its run on those detections.
     refit_rows = {
-        run.feature_set: sample_rows(
-            n_rows[run.feature_set],
+        feature_set: sample_rows(
+            n_rows[feature_set],
             comparison["stability_max_detections"],
             comparison["stability_sample_seed"],
         )
-        for run in fitted_runs
+        for feature_set in {run.feature_set for run in fitted_runs}
     }
     tasks += [
         FitTask(
