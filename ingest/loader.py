@@ -5,7 +5,7 @@ input is absent becomes empty, so no rows of an earlier dataset survive) and
 appends one row per file and table to raw.load_log. Every file is read and checked
 before the transaction starts; a failure leaves the raw tables and log as they were.
 
-Also the `files` and `demo` subcommands of `python -m ingest`.
+Also the `files` subcommand of `python -m ingest`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from demo import DEMO_SEED, N_DETECTIONS, DemoSize, write_demo
 from ingest.config import match_radius_arcsec, warehouse_path
 from ingest.errors import IngestError
 from ingest.files import FILE_FORMATS, InputFile, InputSet, TableLoad, read_input_set
@@ -204,7 +203,7 @@ def _radius_line(fetched_arcsec: float) -> str:
 
 
 def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `files` and `demo` subcommands."""
+    """Add the `files` subcommand."""
     files = subparsers.add_parser(
         "files",
         help="load local files (CSC detections, SIMBAD objects, crossmatch pairs) into raw",
@@ -230,36 +229,11 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
             choices=FILE_FORMATS,
             help=f"format of --{role} when its extension does not tell",
         )
-    _add_warehouse_argument(files)
+    add_warehouse_argument(files)
     files.set_defaults(func=_run_files)
 
-    demo = subparsers.add_parser(
-        "demo",
-        help="write the synthetic demo files, and with --load load them",
-        description=(
-            "Generate the synthetic demo detections and SIMBAD objects as Parquet, and beside"
-            " them the truth (what every source really is), which is never loaded."
-        ),
-    )
-    demo.add_argument("--out", type=Path, required=True, help="directory for the demo files")
-    demo.add_argument(
-        "--seed", type=int, default=DEMO_SEED, help=f"random seed (default {DEMO_SEED})"
-    )
-    demo.add_argument(
-        "--detections",
-        type=_positive_int,
-        metavar="N",
-        help="a sky of N detections, fields and sources in proportion and about 3 N SIMBAD"
-        f" objects (default: the {N_DETECTIONS:,}-detection demo, 0.6 N SIMBAD objects)",
-    )
-    demo.add_argument(
-        "--load", action="store_true", help="load the files into the warehouse, as `files` does"
-    )
-    _add_warehouse_argument(demo)
-    demo.set_defaults(func=_run_demo)
 
-
-def _add_warehouse_argument(parser: argparse.ArgumentParser) -> None:
+def add_warehouse_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
         type=Path,
@@ -282,26 +256,4 @@ def _run_files(args: argparse.Namespace) -> int:
             raise IngestError(f"--{role}-format is given but no {role} file")
     report = load_input_set(InputSet(**inputs), args.db or warehouse_path())
     print("\n".join(summary_lines(report)))
-    return 0
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _run_demo(args: argparse.Namespace) -> int:
-    size = DemoSize() if args.detections is None else DemoSize.scaled(args.detections)
-    demo_files = write_demo(args.out, seed=args.seed, size=size)
-    print(f"demo files: {demo_files.detections}, {demo_files.simbad_objects}")
-    print(f"truth (not loaded): {demo_files.truth}")
-    if args.load:
-        inputs = InputSet(
-            detections=InputFile(demo_files.detections),
-            simbad=InputFile(demo_files.simbad_objects),
-        )
-        report = load_input_set(inputs, args.db or warehouse_path())
-        print("\n".join(summary_lines(report)))
     return 0

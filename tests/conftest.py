@@ -20,9 +20,16 @@ SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
 WAREHOUSE_FIXTURES = {"demo_warehouse", "real_sample_warehouse"}
 # The group of every test reading the real sample's warehouse: one worker builds it.
 REAL_SAMPLE_GROUP = "real_sample"
-# Modules whose tests share a warehouse of their own (module-scoped), built once per group;
-# test_classification reads the real sample's too.
-GROUPED_MODULES = {"test_classification": REAL_SAMPLE_GROUP, "test_reliability": "reliability"}
+# Modules whose tests share a costly module-scoped fixture (a warehouse of their own, the
+# crossmatch's synthetic sky, the demo's report), built once per group: a module's tests
+# scattered over workers would build it on each. Tests reading the real sample's warehouse
+# join its group instead; test_classification is all about it.
+GROUPED_MODULES = {
+    "test_classification": REAL_SAMPLE_GROUP,
+    "test_reliability": "reliability",
+    "test_crossmatch": "crossmatch",
+    "test_report": "report",
+}
 
 
 # First: xdist's own hook reads the xdist_group marks, so they must be there before it runs.
@@ -35,10 +42,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if WAREHOUSE_FIXTURES & fixtures or real_sample:
             item.add_marker(pytest.mark.slow)
         module = item.module.__name__ if item.module else ""
-        if module in GROUPED_MODULES:
-            item.add_marker(pytest.mark.xdist_group(GROUPED_MODULES[module]))
-        elif real_sample:
-            item.add_marker(pytest.mark.xdist_group(REAL_SAMPLE_GROUP))
+        group = REAL_SAMPLE_GROUP if real_sample else GROUPED_MODULES.get(module)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ Every test writes a real DuckDB file in tmp_path; input files are the real sampl
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
 import os
@@ -22,6 +23,7 @@ import pytest
 from astropy.table import MaskedColumn
 from astropy.table import Table as AstropyTable
 
+from ingest.__main__ import COMMAND_MODULES, build_parser
 from ingest.errors import IngestError
 from ingest.files import InputFile, InputSet
 from ingest.loader import ensure_raw_tables, load_input_set, read_inputs_toml
@@ -659,3 +661,25 @@ def test_cli_demo_writes_and_loads_the_demo(tmp_path):
         ("simbad_objects",),
     ]
     assert query(warehouse, "SELECT count(*) > 0 FROM raw.csc_detections") == [(True,)]
+
+
+def test_each_command_is_registered_by_the_module_named_for_it():
+    def commands(parser) -> set[str]:
+        [subcommands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return set(subcommands.choices)
+
+    assert commands(build_parser()) == set(COMMAND_MODULES)
+    for command in COMMAND_MODULES:
+        assert command in commands(build_parser(command))
+
+
+def test_loading_files_imports_neither_the_archive_clients_nor_the_simulator():
+    """`python -m ingest files` (what every `make build` of files runs) stays quick."""
+    script = (
+        "import sys; from ingest.__main__ import build_parser; build_parser('files');"
+        " print(sorted({'pyvo', 'astroquery', 'demo'} & set(sys.modules)))"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
+    assert imported.stdout.strip() == "[]"

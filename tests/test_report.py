@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from markupsafe import escape
-from matplotlib.image import imread
+from PIL import Image
 from support import REPO_ROOT
 
 from report import figures, tables
@@ -75,13 +75,30 @@ def report_dir(request: pytest.FixtureRequest) -> Path:
     return request.getfixturevalue(f"{request.param}_report")
 
 
+def rgb_pixels(path: Path) -> np.ndarray:
+    """The image's 8-bit RGB pixels, height x width x 3."""
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def colour_count(pixels: np.ndarray) -> int:
+    """Distinct colours of 8-bit RGB pixels, each packed into one integer (a row-wise
+    unique over the three channels sorts ~50x slower)."""
+    packed = pixels.astype(np.uint32)
+    return len(np.unique(packed[..., 0] << 16 | packed[..., 1] << 8 | packed[..., 2]))
+
+
+def non_white_fraction(pixels: np.ndarray) -> float:
+    return float((pixels < 0.97 * 255).any(axis=-1).mean())
+
+
 def assert_non_trivial_image(path: Path) -> None:
-    pixels = imread(path)[..., :3]
+    pixels = rgb_pixels(path)
     height, width = pixels.shape[:2]
     assert width >= 600 and height >= 250, f"{path.name} is only {width}x{height}"
-    colours = np.unique(pixels.reshape(-1, 3), axis=0)
-    assert len(colours) >= 32, f"{path.name} has {len(colours)} colours"
-    non_white = (pixels < 0.97).any(axis=-1).mean()
+    colours = colour_count(pixels)
+    assert colours >= 32, f"{path.name} has {colours} colours"
+    non_white = non_white_fraction(pixels)
     assert non_white >= 0.01, f"{path.name} is {100 * (1 - non_white):.1f}% white"
 
 
@@ -157,9 +174,9 @@ def test_page_renders_in_headless_chromium(demo_report: Path, tmp_path: Path):
     assert len(image_widths) == len(list(report_dir.glob("*.png")))
     assert all(width > 0 for width in image_widths), image_widths
     assert page_height > 3000, "the page is shorter than its figures"
-    pixels = imread(screenshot)[..., :3]
-    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 500
-    assert (pixels < 0.97).any(axis=-1).mean() > 0.05
+    pixels = rgb_pixels(screenshot)
+    assert colour_count(pixels) > 500
+    assert non_white_fraction(pixels) > 0.05
 
 
 def test_the_default_run_is_the_one_the_warehouse_was_built_with(
