@@ -23,3 +23,30 @@
             / ({{ scale_max }} - {{ scale_min }})
     end
 {%- endmacro %}
+
+{#
+    One row per value of a per-detection feature list (`list_column` of `vectors`, in the
+    configured order): feature_set, detection_id, the feature's name and transform
+    (int_feature_transform_params), and the value. For tests that look at every feature
+    without a query per feature.
+#}
+{% macro unnested_feature_values(vectors, list_column) -%}
+    select
+        listed.feature_set,
+        listed.detection_id,
+        params.feature,
+        params.transform,
+        listed.value
+    from (
+        select
+            feature_set,
+            detection_id,
+            unnest({{ list_column }}) as value,
+            generate_subscripts({{ list_column }}, 1) - 1 as feature_index
+        from {{ vectors }}
+    ) as listed
+    inner join {{ ref('int_feature_transform_params') }} as params
+        on
+            listed.feature_set = params.feature_set
+            and listed.feature_index = params.feature_index
+{%- endmacro %}

@@ -5,8 +5,6 @@
     macros those parameters were fitted by. Feature sets with a feature that cannot be
     transformed have no vectors.
 -#}
-{%- set feature_sets = var('feature_sets') %}
-
 with
 
 kept as (
@@ -25,6 +23,7 @@ set_params as (
 
     select
         feature_set,
+        list(transform order by feature_index) as transforms,
         list(log_offset order by feature_index) as log_offsets,
         list(scale_min order by feature_index) as scale_mins,
         list(scale_max order by feature_index) as scale_maxs,
@@ -36,31 +35,24 @@ set_params as (
 
 final as (
 
-    {%- for set_name, features in feature_sets.items() %}
-
-        select
-            kept.feature_set,
-            kept.detection_id,
-            [
-                {%- for feature in features %}
-                    {%- set index = '[' ~ loop.index ~ ']' %}
-                    {{ scaled_feature_value(
-                        "'" ~ feature.transform ~ "'",
-                        'kept.raw_values' ~ index,
-                        'set_params.log_offsets' ~ index,
-                        'set_params.scale_mins' ~ index,
-                        'set_params.scale_maxs' ~ index
-                    ) }}{{ "," if not loop.last }}
-                {%- endfor %}
-            ] as features
-        from kept
-        inner join set_params on kept.feature_set = set_params.feature_set
-        where kept.feature_set = '{{ set_name }}' and set_params.is_transformable
-        {%- if not loop.last %}
-
-            union all
-        {%- endif %}
-    {%- endfor %}
+    -- Feature i of a detection from its raw value i and the set's parameters i (lists
+    -- in the configured order), one expression for every set and feature.
+    select
+        kept.feature_set,
+        kept.detection_id,
+        list_transform(
+            range(1, len(set_params.transforms) + 1),
+            i -> {{ scaled_feature_value(
+                'set_params.transforms[i]',
+                'kept.raw_values[i]',
+                'set_params.log_offsets[i]',
+                'set_params.scale_mins[i]',
+                'set_params.scale_maxs[i]'
+            ) }}
+        ) as features
+    from kept
+    inner join set_params on kept.feature_set = set_params.feature_set
+    where set_params.is_transformable
 
 )
 

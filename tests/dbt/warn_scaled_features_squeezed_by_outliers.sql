@@ -9,8 +9,6 @@
     hold such sources, and the analyst decides (drop them, or change the transform). The
     rows are kept in audit.squeezed_features, and the build log lists them.
 -#}
-{%- set feature_sets = var('feature_sets') %}
-
 with
 
 feature_vectors as (
@@ -19,28 +17,21 @@ feature_vectors as (
 
 ),
 
+feature_values as (
+
+    {{ unnested_feature_values('feature_vectors', 'features') }}
+
+),
+
 scaled_values as (
 
     select
-        null::varchar as feature_set,
-        null::varchar as feature,
-        null::varchar as detection_id,
-        null::double as value
-    where false
-    {%- for set_name, features in feature_sets.items() %}
-        {%- for feature in features if feature.transform != 'none' %}
-
-            union all
-
-            select
-                feature_set,
-                '{{ feature.name }}' as feature,
-                detection_id,
-                features[{{ features.index(feature) + 1 }}] as value
-            from feature_vectors
-            where feature_set = '{{ set_name }}'
-        {%- endfor %}
-    {%- endfor %}
+        feature_set,
+        feature,
+        detection_id,
+        value
+    from feature_values
+    where transform != 'none'
 
 ),
 
