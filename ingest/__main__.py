@@ -33,9 +33,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wanted = COMMAND_MODULES.get(command)
-    for module in dict.fromkeys(COMMAND_MODULES.values()):
-        if wanted in (None, module):
-            importlib.import_module(module).register_cli(subparsers)
+    for module in [wanted] if wanted else dict.fromkeys(COMMAND_MODULES.values()):
+        importlib.import_module(module).register_cli(subparsers)
     return parser
 
 

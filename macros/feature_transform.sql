@@ -26,11 +26,11 @@
 
 {#
     One row per value of a per-detection feature list (`list_column` of `vectors`, in the
-    configured order): feature_set, detection_id, the feature's name and transform
-    (int_feature_transform_params), and the value. For tests that look at every feature
-    without a query per feature.
+    configured order): feature_set, detection_id, the feature's name and transform (from
+    `transform_params`, int_feature_transform_params), and the value. For tests that look
+    at every feature without a query per feature.
 #}
-{% macro unnested_feature_values(vectors, list_column) -%}
+{% macro unnested_feature_values(vectors, list_column, transform_params) -%}
     select
         listed.feature_set,
         listed.detection_id,
@@ -45,7 +45,7 @@
             generate_subscripts({{ list_column }}, 1) - 1 as feature_index
         from {{ vectors }}
     ) as listed
-    inner join {{ ref('int_feature_transform_params') }} as params
+    inner join {{ transform_params }} as params
         on
             listed.feature_set = params.feature_set
             and listed.feature_index = params.feature_index

@@ -18,7 +18,7 @@ transform_params as (
 
 feature_values as (
 
-    {{ unnested_feature_values('feature_vectors', 'features') }}
+    {{ unnested_feature_values('feature_vectors', 'features', 'transform_params') }}
 
 ),
 

@@ -9,9 +9,15 @@ kept as (
 
 ),
 
+transform_params as (
+
+    select * from {{ ref('int_feature_transform_params') }}
+
+),
+
 raw_values as (
 
-    {{ unnested_feature_values('kept', 'raw_values') }}
+    {{ unnested_feature_values('kept', 'raw_values', 'transform_params') }}
 
 ),
 

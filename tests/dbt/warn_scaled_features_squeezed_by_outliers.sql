@@ -17,9 +17,15 @@ feature_vectors as (
 
 ),
 
+transform_params as (
+
+    select * from {{ ref('int_feature_transform_params') }}
+
+),
+
 feature_values as (
 
-    {{ unnested_feature_values('feature_vectors', 'features') }}
+    {{ unnested_feature_values('feature_vectors', 'features', 'transform_params') }}
 
 ),
 
